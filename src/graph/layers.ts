@@ -1,0 +1,94 @@
+/**
+ * Composite layers built from the primitive ops, so their gradients come from the primitives' VJPs:
+ * linear, GELU (tanh form), LayerNorm, RMSNorm, BatchNorm with batch statistics, causal masking and
+ * softmax cross-entropy with integer targets.
+ */
+import { ShapeError } from "./shape.ts";
+import type { Tensor } from "./tensor.ts";
+import {
+  add,
+  cast,
+  div,
+  equal,
+  logSoftmax,
+  matmul,
+  mul,
+  neg,
+  pow,
+  reduceMean,
+  reduceSum,
+  reshape,
+  sqrt,
+  sub,
+  tanh,
+  transposeLast2,
+  where,
+} from "./ops.ts";
+
+/** x @ W^T + b with W stored as [out, in] (PyTorch's layout); b is optional. */
+export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  const y = matmul(x, transposeLast2(w));
+  return b ? add(y, b) : y;
+}
+
+/** GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+export function gelu(x: Tensor): Tensor {
+  const inner = mul(add(x, mul(pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return mul(mul(x, 0.5), add(tanh(inner), 1));
+}
+
+/** Normalises the last axis to zero mean and unit variance, then applies optional gain and bias. */
+export function layerNorm(x: Tensor, gain?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  const centred = sub(x, reduceMean(x, [-1], true));
+  const variance = reduceMean(mul(centred, centred), [-1], true);
+  return affine(div(centred, sqrt(add(variance, eps))), gain, bias);
+}
+
+/** Divides the last axis by its root mean square; optional gain. */
+export function rmsNorm(x: Tensor, gain?: Tensor, eps = 1e-6): Tensor {
+  const ms = reduceMean(mul(x, x), [-1], true);
+  return affine(div(x, sqrt(add(ms, eps))), gain);
+}
+
+/**
+ * BatchNorm in training mode over NCHW input: normalises each channel with the batch's own mean and
+ * (biased) variance; gain and bias have shape [C].
+ */
+export function batchNorm(x: Tensor, gain?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  if (x.rank !== 4) throw new ShapeError("batchNorm", [x.shape], "needs NCHW input");
+  const axes = [0, 2, 3];
+  const centred = sub(x, reduceMean(x, axes, true));
+  const variance = reduceMean(mul(centred, centred), axes, true);
+  const perChannel = (t?: Tensor) => t && reshape(t, [1, x.shape[1], 1, 1]);
+  return affine(div(centred, sqrt(add(variance, eps))), perChannel(gain), perChannel(bias));
+}
+
+function affine(x: Tensor, gain?: Tensor, bias?: Tensor): Tensor {
+  const scaled = gain ? mul(x, gain) : x;
+  return bias ? add(scaled, bias) : scaled;
+}
+
+/** Sets the entries above the diagonal of the last two (T x T) axes to a large negative number. */
+export function causalMask(scores: Tensor): Tensor {
+  const t = scores.shape[scores.rank - 1];
+  if (scores.shape[scores.rank - 2] !== t) throw new ShapeError("causalMask", [scores.shape], "last two axes must be square");
+  const keep = new Uint8Array(t * t);
+  for (let i = 0; i < t; i++) for (let j = 0; j <= i; j++) keep[i * t + j] = 1;
+  return where(scores.graph.constant(keep, [t, t], "bool"), scores, -1e9);
+}
+
+/**
+ * Softmax cross-entropy of logits [..., V] against integer targets [...] (int32), fused into one
+ * log-softmax and a one-hot contraction. reduction "mean" averages over the targets, "sum" adds them.
+ */
+export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, reduction: "mean" | "sum" = "mean"): Tensor {
+  const v = logits.shape[logits.rank - 1];
+  const lead = logits.shape.slice(0, -1);
+  if (targets.dtype !== "int32" || lead.length !== targets.rank || lead.some((d, i) => d !== targets.shape[i])) {
+    throw new ShapeError("softmaxCrossEntropy", [logits.shape, targets.shape], "targets must be int32 with the logits' leading shape");
+  }
+  const classes = logits.graph.constant(Int32Array.from({ length: v }, (_, i) => i), [v], "int32");
+  const oneHot = cast(equal(reshape(targets, [...targets.shape, 1]), classes), logits.dtype);
+  const total = neg(reduceSum(mul(oneHot, logSoftmax(logits, -1))));
+  return reduction === "sum" ? total : div(total, targets.size);
+}

@@ -1,0 +1,129 @@
+/** Neural-network ops: Softmax, LogSoftmax, Conv (with its transposed form) and MaxPool. */
+import { defineOp } from "../registry.ts";
+import { normAxis, ShapeError } from "../shape.ts";
+import type { Tensor } from "../tensor.ts";
+import { conv2d, convTranspose2d, exp, mul, reduceSum, slice, sub, transpose } from "../ops.ts";
+
+function defineSoftmax(name: string, vjp: (out: Tensor, g: Tensor, axis: number) => Tensor) {
+  defineOp(name, {
+    infer: ([x], attrs) => {
+      if (!x.isFloat) throw new ShapeError(name, [x.shape], "needs a float tensor");
+      normAxis(name, attrs.axis as number, x.shape);
+      return { shape: [...x.shape], dtype: x.dtype };
+    },
+    emit: (out, ctx) =>
+      ctx.node(name, [ctx.name(out.inputs[0])], [ctx.name(out)], { axis: normAxis(name, out.attrs.axis as number, out.shape) }),
+    vjp: (out, g) => [vjp(out, g, normAxis(name, out.attrs.axis as number, out.shape))],
+  });
+}
+
+defineSoftmax("Softmax", (y, g, axis) => mul(y, sub(g, reduceSum(mul(g, y), [axis], true))));
+defineSoftmax("LogSoftmax", (y, g, axis) => sub(g, mul(exp(y), reduceSum(g, [axis], true))));
+
+/** Output size of a convolution or pooling window along one spatial axis. */
+function windowOut(size: number, kernel: number, stride: number, padding: number, dilation = 1): number {
+  return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+defineOp("Conv", {
+  infer: ([x, w], attrs) => {
+    const { stride, padding, dilation } = attrs as { stride: number; padding: number; dilation: number };
+    if (x.rank !== 4 || w.rank !== 4) throw new ShapeError("Conv", [x.shape, w.shape], "needs NCHW input and a 4-D kernel");
+    if (x.shape[1] !== w.shape[1]) {
+      throw new ShapeError("Conv", [x.shape, w.shape], `input has ${x.shape[1]} channels, kernel expects ${w.shape[1]}`);
+    }
+    const h = windowOut(x.shape[2], w.shape[2], stride, padding, dilation);
+    const wd = windowOut(x.shape[3], w.shape[3], stride, padding, dilation);
+    if (h < 1 || wd < 1) throw new ShapeError("Conv", [x.shape, w.shape], "kernel is larger than the padded input");
+    return { shape: [x.shape[0], w.shape[0], h, wd], dtype: x.dtype };
+  },
+  emit: (out, ctx) => {
+    const { stride, padding, dilation } = out.attrs as { stride: number; padding: number; dilation: number };
+    const w = out.inputs[1];
+    ctx.node("Conv", out.inputs.map((t) => ctx.name(t)), [ctx.name(out)], {
+      kernel_shape: w.shape.slice(2),
+      strides: [stride, stride],
+      pads: [padding, padding, padding, padding],
+      dilations: [dilation, dilation],
+    });
+  },
+  vjp: (out, g) => {
+    const [x, w] = out.inputs;
+    const { stride, padding, dilation } = out.attrs as { stride: number; padding: number; dilation: number };
+    if (dilation !== 1) throw new Error("Conv: gradients of dilated convolutions are not supported");
+    const k = w.shape[2];
+    const outputPadding = x.shape[2] - ((g.shape[2] - 1) * stride + k - 2 * padding);
+    const gx = convTranspose2d(g, w, { stride, padding, outputPadding });
+    // dW[o,i,a,b] = sum_{n,p,q} g[n,o,p,q] x[n,i,p*s+a-pad,q*s+b-pad]: a convolution of x (channels as batch)
+    // with g (batch as channels), dilated by the stride, cropped to the kernel size.
+    const xt = transpose(x, [1, 0, 2, 3]);
+    const gt = transpose(g, [1, 0, 2, 3]);
+    const full = conv2d(xt, gt, { padding, dilation: stride });
+    const gw = transpose(slice(full, [0, 0], [k, w.shape[3]], [2, 3]), [1, 0, 2, 3]);
+    return [gx, gw];
+  },
+});
+
+defineOp("ConvTranspose", {
+  infer: ([y, w], attrs) => {
+    const { stride, padding, outputPadding } = attrs as { stride: number; padding: number; outputPadding: number };
+    if (y.rank !== 4 || w.rank !== 4 || y.shape[1] !== w.shape[0]) {
+      throw new ShapeError("ConvTranspose", [y.shape, w.shape], "needs NCHW input whose channels match the kernel's first axis");
+    }
+    if (outputPadding < 0 || outputPadding >= stride) {
+      throw new ShapeError("ConvTranspose", [y.shape, w.shape], `output padding ${outputPadding} must lie in [0, stride)`);
+    }
+    const size = (d: number, k: number) => (d - 1) * stride + k - 2 * padding + outputPadding;
+    return { shape: [y.shape[0], w.shape[1], size(y.shape[2], w.shape[2]), size(y.shape[3], w.shape[3])], dtype: y.dtype };
+  },
+  emit: (out, ctx) => {
+    const { stride, padding, outputPadding } = out.attrs as { stride: number; padding: number; outputPadding: number };
+    ctx.node("ConvTranspose", out.inputs.map((t) => ctx.name(t)), [ctx.name(out)], {
+      kernel_shape: out.inputs[1].shape.slice(2),
+      strides: [stride, stride],
+      pads: [padding, padding, padding, padding],
+      output_padding: [outputPadding, outputPadding],
+    });
+  },
+  vjp: (out, g) => {
+    const [, w] = out.inputs;
+    const { stride, padding } = out.attrs as { stride: number; padding: number };
+    return [conv2d(g, w, { stride, padding }), null];
+  },
+});
+
+defineOp("MaxPool", {
+  infer: ([x], attrs) => {
+    const { kernel, stride } = attrs as { kernel: number; stride: number };
+    if (x.rank !== 4) throw new ShapeError("MaxPool", [x.shape], "needs NCHW input");
+    const h = windowOut(x.shape[2], kernel, stride, 0);
+    const w = windowOut(x.shape[3], kernel, stride, 0);
+    if (h < 1 || w < 1) throw new ShapeError("MaxPool", [x.shape], `kernel ${kernel} is larger than the input`);
+    return { shape: [x.shape[0], x.shape[1], h, w], dtype: x.dtype };
+  },
+  emit: (out, ctx) => {
+    const { kernel, stride } = out.attrs as { kernel: number; stride: number };
+    ctx.node("MaxPool", [ctx.name(out.inputs[0])], [ctx.name(out)], { kernel_shape: [kernel, kernel], strides: [stride, stride] });
+  },
+  vjp: (out, g) => [out.graph.apply("MaxPoolGrad", [out.inputs[0], g], out.attrs)],
+});
+
+defineOp("MaxPoolGrad", {
+  infer: ([x]) => ({ shape: [...x.shape], dtype: x.dtype }),
+  emit: (out, ctx) => {
+    // Routes each window's gradient to the position of its maximum: MaxPool's flat indices, then a scatter-add.
+    const [x, g] = out.inputs;
+    const { kernel, stride } = out.attrs as { kernel: number; stride: number };
+    const [pooled, indices, flatIdx, flatG, zeros, flatOut] = ["pooled", "indices", "flat_idx", "flat_g", "zeros", "flat_out"]
+      .map((h) => ctx.fresh(h));
+    ctx.node("MaxPool", [ctx.name(x)], [pooled, indices], { kernel_shape: [kernel, kernel], strides: [stride, stride] });
+    const flat = ctx.int64s([-1], "flat");
+    ctx.node("Reshape", [indices, flat], [flatIdx]);
+    ctx.node("Reshape", [ctx.name(g), flat], [flatG]);
+    ctx.node("ConstantOfShape", [ctx.int64s([x.size], "size")], [zeros], {
+      value: { dims: [1], dataType: x.dtype === "float64" ? 11 : 1 },
+    });
+    ctx.node("ScatterElements", [zeros, flatIdx, flatG], [flatOut], { axis: 0, reduction: "add" });
+    ctx.node("Reshape", [flatOut, ctx.int64s(x.shape, "shape")], [ctx.name(out)]);
+  },
+});
