@@ -1,0 +1,228 @@
+/**
+ * The training loop: runs the fused step graph once per step, feeds each step's outputs back as the next
+ * step's inputs, logs steps, per-layer diagnostics and evaluations to the run's Arrow tables, stops cleanly
+ * on a non-finite loss, and checkpoints so that `--resume` continues bit-identically.
+ */
+import type { Tensor } from "onnxruntime-common";
+import type { Backend, HostData } from "../runtime/backend.ts";
+import { type Feed, Program } from "../runtime/program.ts";
+import type { Workload } from "../models/types.ts";
+import type { Optimizer } from "../optim/types.ts";
+import { foldIn, Rng } from "../trace/seeds.ts";
+import { EVALS_TABLE, LAYERS_TABLE, stepsTable } from "../trace/schema.ts";
+import { TableWriter } from "../trace/arrow_stream.ts";
+import { buildEvalGraph, buildStepGraph, DIAGNOSTIC_COLUMNS, gradOutput, next, paramInput, type StateSlot, stateInput } from "./step.ts";
+import { type Checkpoint, saveCheckpoint, type SavedTensor } from "./checkpoint.ts";
+
+/** A resumable source of training batches (host arrays keyed by the workload's batch names). */
+export interface BatchStream {
+  next(): Record<string, HostData>;
+  state(): unknown;
+  restore(state: unknown): void;
+}
+
+/** Sees the parameters and raw gradients of selected steps (the smoothness estimator is one). */
+export interface StepObserver {
+  /** Whether step `step` needs parameters and gradients. */
+  wants(step: number): boolean;
+  /** Called with the parameters the step started from and their raw mini-batch gradients. */
+  observe(step: number, params: Record<string, Float32Array>, grads: Record<string, Float32Array>): void;
+  /** Rows for the layers table at this step, merged into the diagnostics rows by layer name. */
+  layerColumns?(step: number): Record<string, Record<string, number | null>> | undefined;
+}
+
+/** Progress of a run, for progress bars. */
+export interface Progress {
+  step: number;
+  steps: number;
+  loss: number;
+  elapsedS: number;
+  itemsPerS: number;
+}
+
+/** Everything a run needs. */
+export interface TrainSetup {
+  workload: Workload;
+  optimizer: Optimizer;
+  backend: Backend;
+  /** An existing run directory (see src/trace/run_dir.ts). */
+  dir: string;
+  steps: number;
+  seed: number;
+  train: BatchStream;
+  /** Fixed evaluation batches (e.g. the validation split); none: no evals. */
+  evalBatches?: Record<string, HostData>[];
+  evalEvery: number;
+  checkpointEvery: number;
+  /** Log per-layer diagnostics every this many steps (and on observed steps). */
+  layersEvery: number;
+  /** Samples (tokens or images) per step, for throughput. */
+  itemsPerStep: number;
+  resumeFrom?: Checkpoint | null;
+  observer?: StepObserver;
+  onProgress?(p: Progress): void;
+}
+
+/** How a run ended. */
+export interface TrainResult {
+  status: "done" | "diverged";
+  /** Steps completed (including those before a resume). */
+  steps: number;
+  finalLoss: number;
+  divergedStep?: number;
+  wallS: number;
+  /** Wall time of each step run in this process, in milliseconds. */
+  stepMs: number[];
+}
+
+const FLOAT = (t: HostData) => t as Float32Array;
+
+/** Runs (or continues) a training run; see the module comment. */
+export async function train(s: TrainSetup): Promise<TrainResult> {
+  const { workload, optimizer, backend } = s;
+  const stepGraph = buildStepGraph(workload, optimizer);
+  const program = await Program.load(backend, stepGraph.model, { keepOutputsOnDevice: true });
+  const evalProgram = s.evalBatches?.length ? await Program.load(backend, buildEvalGraph(workload)) : null;
+  const routing = new Map(optimizer.route(workload.params).map((r) => [r.param, r]));
+  const start = s.resumeFrom?.step ?? 0;
+  const feeds = initialFeeds(s, stepGraph.state);
+  if (s.resumeFrom) s.train.restore(s.resumeFrom.extra.train);
+
+  const resume = s.resumeFrom ? { resumeFromStep: start } : {};
+  const stepsWriter = await TableWriter.open(s.dir, stepsTable([...stepGraph.scalarNames, "items_per_s"]), resume);
+  const layersWriter = await TableWriter.open(s.dir, LAYERS_TABLE, resume);
+  const evalsWriter = await TableWriter.open(s.dir, EVALS_TABLE, resume);
+  const writers = [stepsWriter, layersWriter, evalsWriter];
+
+  const baseFetches = ["loss", "grad_norm", "diagnostics", ...(stepGraph.scalarNames.length ? ["scalars"] : []),
+    ...workload.params.map((p) => next(paramInput(p.name))), ...stepGraph.state.map((st) => next(stateInput(st.key)))];
+  const t0 = performance.now();
+  const priorS = s.resumeFrom?.wallS ?? 0;
+  const wall = () => priorS + (performance.now() - t0) / 1000;
+  const stepMs: number[] = [];
+  let loss = NaN;
+  let result: TrainResult | null = null;
+  try {
+    for (let step = start; step < s.steps; step++) {
+      const tStep = performance.now();
+      const batch = s.train.next();
+      for (const [k, v] of Object.entries(batch)) feeds[`batch/${k}`] = v;
+      const lr = optimizer.lrAt(step, s.steps);
+      feeds.lr = new Float32Array([lr]);
+      feeds.step = new Float32Array([step]);
+      const observed = s.observer?.wants(step) ?? false;
+      const fetches = observed ? [...baseFetches, ...workload.params.map((p) => gradOutput(p.name))] : baseFetches;
+      const out = await program.run(feeds, fetches);
+      loss = Number((await backend.read(out.loss))[0]);
+      if (observed) await observe(s, step, feeds, out);
+      advance(backend, feeds, out, stepGraph.state.map((st) => stateInput(st.key)), workload.params.map((p) => paramInput(p.name)));
+      stepMs.push(performance.now() - tStep);
+      if (!Number.isFinite(loss)) {
+        stepsWriter.append({ step, wall_s: wall(), train_loss: loss, lr, grad_norm: NaN });
+        result = { status: "diverged", steps: step, finalLoss: loss, divergedStep: step, wallS: wall(), stepMs };
+        break;
+      }
+      const gradNorm = Number((await backend.read(out.grad_norm))[0]);
+      const scalars = stepGraph.scalarNames.length ? await backend.read(out.scalars) : new Float32Array();
+      const itemsPerS = s.itemsPerStep / (stepMs[stepMs.length - 1] / 1000);
+      const row: Record<string, number> = { step, wall_s: wall(), train_loss: loss, lr, grad_norm: gradNorm, items_per_s: itemsPerS };
+      stepGraph.scalarNames.forEach((n, i) => (row[n] = Number(scalars[i])));
+      stepsWriter.append(row);
+      if (observed || step % s.layersEvery === 0 || step === s.steps - 1) {
+        const diag = FLOAT(await backend.read(out.diagnostics));
+        const extra = s.observer?.layerColumns?.(step);
+        workload.params.forEach((p, i) => {
+          const r = routing.get(p.name);
+          const cells: Record<string, number | string | null> = { step, layer: p.name, role: p.role, norm: r?.norm ?? "" };
+          DIAGNOSTIC_COLUMNS.forEach((c, j) => (cells[c] = diag[i * DIAGNOSTIC_COLUMNS.length + j]));
+          layersWriter.append({ ...cells, ...extra?.[p.name] });
+        });
+      }
+      const done = step + 1;
+      if (evalProgram && (done % s.evalEvery === 0 || done === s.steps)) {
+        evalsWriter.append({ step: done, split: "val", ...await evaluate(evalProgram, feeds, s.evalBatches!, workload) });
+      }
+      s.onProgress?.({ step: done, steps: s.steps, loss, elapsedS: wall(), itemsPerS });
+      if (done % s.checkpointEvery === 0 && done < s.steps) {
+        for (const w of writers) w.flush();
+        await saveCheckpoint(s.dir, await snapshot(s, feeds, stepGraph.state, done, wall()));
+      }
+    }
+    result ??= { status: "done", steps: s.steps, finalLoss: loss, wallS: wall(), stepMs };
+    for (const w of writers) await w.finalize();
+    return result;
+  } finally {
+    for (const w of writers) w.close();
+    await program.release();
+    await evalProgram?.release();
+  }
+}
+
+/** Parameters (fresh or from the checkpoint) and optimizer state (zeros or from the checkpoint). */
+function initialFeeds(s: TrainSetup, slots: readonly StateSlot[]): Record<string, Feed> {
+  const feeds: Record<string, Feed> = {};
+  const saved = new Map((s.resumeFrom?.tensors ?? []).map((t) => [t.name, t.data]));
+  const take = (name: string, shape: number[], fresh: () => Float32Array) => {
+    const data = s.resumeFrom ? saved.get(name) : fresh();
+    if (!data) throw new Error(`the checkpoint has no tensor "${name}"; it belongs to another model or optimizer`);
+    if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`checkpoint tensor "${name}" has the wrong size`);
+    feeds[name] = data;
+  };
+  for (const p of s.workload.params) {
+    take(paramInput(p.name), p.shape, () => p.init(new Rng(foldIn(s.seed, `init/${p.name}`))));
+  }
+  for (const st of slots) take(stateInput(st.key), st.shape, () => new Float32Array(st.shape.reduce((a, b) => a * b, 1)));
+  return feeds;
+}
+
+/** Moves each `next/<input>` output into its input slot, freeing the device tensors it replaces. */
+function advance(backend: Backend, feeds: Record<string, Feed>, out: Record<string, Tensor>, ...groups: string[][]) {
+  for (const name of groups.flat()) {
+    const old = feeds[name];
+    feeds[name] = out[next(name)];
+    if (!ArrayBuffer.isView(old)) backend.dispose(old);
+  }
+}
+
+async function observe(s: TrainSetup, step: number, feeds: Record<string, Feed>, out: Record<string, Tensor>) {
+  const params: Record<string, Float32Array> = {};
+  const grads: Record<string, Float32Array> = {};
+  for (const p of s.workload.params) {
+    const x = feeds[paramInput(p.name)];
+    params[p.name] = FLOAT(ArrayBuffer.isView(x) ? x : await s.backend.read(x));
+    grads[p.name] = FLOAT(await s.backend.read(out[gradOutput(p.name)]));
+  }
+  s.observer!.observe(step, params, grads);
+}
+
+/** Mean loss (and accuracy where the workload counts correct predictions) over the evaluation batches. */
+async function evaluate(program: Program, feeds: Record<string, Feed>, batches: Record<string, HostData>[], workload: Workload) {
+  let loss = 0;
+  let correct = 0;
+  let items = 0;
+  const hasCorrect = workload.batch.length > 0;
+  for (const b of batches) {
+    const evalFeeds: Record<string, Feed> = {};
+    for (const p of workload.params) evalFeeds[paramInput(p.name)] = feeds[paramInput(p.name)];
+    for (const [k, v] of Object.entries(b)) evalFeeds[`batch/${k}`] = v;
+    const out = await program.runToHost(evalFeeds);
+    loss += Number(out.loss[0]);
+    if (hasCorrect && out["metric/correct"]) {
+      correct += Number(out["metric/correct"][0]);
+      items += b.y.length;
+    }
+  }
+  return { loss: loss / batches.length, accuracy: items ? correct / items : null };
+}
+
+/** A checkpoint of the current feeds (read back from the device where needed) and data position. */
+async function snapshot(s: TrainSetup, feeds: Record<string, Feed>, slots: readonly StateSlot[], step: number, wallS: number) {
+  const names = [...s.workload.params.map((p) => paramInput(p.name)), ...slots.map((st) => stateInput(st.key))];
+  const tensors: SavedTensor[] = [];
+  for (const name of names) {
+    const v = feeds[name];
+    const data = FLOAT(ArrayBuffer.isView(v) ? v : await s.backend.read(v));
+    tensors.push({ name, shape: [data.length], data });
+  }
+  return { step, wallS, extra: { train: s.train.state() }, tensors };
+}

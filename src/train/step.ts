@@ -1,0 +1,137 @@
+/**
+ * The fused training step (DESIGN.md decision 1): forward, backward and optimizer update of one
+ * mini-batch as a single ONNX graph, built once per run. Parameters and optimizer state go in, their next
+ * values come out under `next/...` names, so each step's outputs are the next step's inputs.
+ */
+import { add, concat, exportOnnx, grad, Graph, mul, type OnnxModel, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
+import type { ParamSpec, Workload } from "../models/types.ts";
+import type { LayerDiagnostics, Optimizer } from "../optim/types.ts";
+
+/** The per-layer diagnostics in the order of the columns of the `diagnostics` output. */
+export const DIAGNOSTIC_COLUMNS = ["grad_dual", "momentum_dual", "update_primal", "radius"] as const;
+
+const DIAGNOSTIC_KEYS: readonly (keyof LayerDiagnostics)[] = ["gradDual", "momentumDual", "updatePrimal", "radius"];
+
+/** One optimizer state slot (zeros at step 0). */
+export interface StateSlot {
+  key: string;
+  shape: number[];
+}
+
+/** A compiled step graph and the names it reads and writes. */
+export interface StepGraph {
+  model: OnnxModel;
+  params: readonly ParamSpec[];
+  state: readonly StateSlot[];
+  /** Names of the optimizer scalars, in the order of the `scalars` output. */
+  scalarNames: readonly string[];
+  /** Names of the workload metrics, each its own `metric/<name>` output. */
+  metricNames: readonly string[];
+}
+
+/** Input name of a parameter. */
+export const paramInput = (name: string) => `param/${name}`;
+/** Input name of a state slot. */
+export const stateInput = (key: string) => `state/${key}`;
+/** Input name of a batch field. */
+export const batchInput = (name: string) => `batch/${name}`;
+/** Output name carrying the next value of an input. */
+export const next = (input: string) => `next/${input}`;
+
+/** Declares the workload's parameter and batch inputs in a graph. */
+export function declareInputs(g: Graph, workload: Workload) {
+  const params: Record<string, Tensor> = {};
+  for (const p of workload.params) params[p.name] = g.input(paramInput(p.name), p.shape);
+  const batch: Record<string, Tensor> = {};
+  for (const b of workload.batch) batch[b.name] = g.input(batchInput(b.name), b.shape, b.dtype);
+  return { params, batch };
+}
+
+/** Output name of a parameter's raw gradient. */
+export const gradOutput = (name: string) => `grad/${name}`;
+
+/** The Euclidean norm of all tensors together. */
+function globalNorm(ts: Tensor[]): Tensor {
+  return sqrt(ts.map((t) => reduceSum(mul(t, t))).reduce((a, b) => add(a, b)));
+}
+
+/** Stacks scalars into one vector (shape [n]); an empty list gives null. */
+function stack(xs: Tensor[]): Tensor | null {
+  return xs.length ? concat(xs.map((x) => reshape(x, [1])), 0) : null;
+}
+
+/**
+ * Builds the step graph of `optimizer` on `workload`. Outputs: `loss` (at the current parameters),
+ * `metric/<name>`, `next/param/<name>`, `next/state/<key>`, `diagnostics` [layers, 4] in parameter order with
+ * {@link DIAGNOSTIC_COLUMNS}, `scalars` [n] with {@link StepGraph.scalarNames}, `grad_norm` (global norm of the
+ * raw gradient) and `grad/<name>` (raw gradients: fetch them only on the steps that need them).
+ */
+export function buildStepGraph(workload: Workload, optimizer: Optimizer, dtype: "float32" | "float64" = "float32"): StepGraph {
+  const g = new Graph(dtype);
+  const { params, batch } = declareInputs(g, workload);
+  const lr = g.input("lr", []);
+  const step = g.input("step", []);
+  const { loss, metrics = {} } = workload.buildLoss(g, params, batch);
+  const names = workload.params.map((p) => p.name);
+  const gradList = grad(loss, names.map((n) => params[n]));
+  const grads = Object.fromEntries(names.map((n, i) => [n, gradList[i]]));
+
+  const slots: StateSlot[] = [];
+  const state = (key: string, shape: readonly number[]) => {
+    if (slots.some((s) => s.key === key)) throw new Error(`optimizer ${optimizer.name} declares state "${key}" twice`);
+    slots.push({ key, shape: [...shape] });
+    return g.input(stateInput(key), shape);
+  };
+  const result = optimizer.update({ graph: g, specs: workload.params, params, grads, loss, lr, step, state });
+
+  const outputs: Record<string, Tensor> = { loss, grad_norm: globalNorm(gradList) };
+  for (const [m, t] of Object.entries(metrics)) outputs[`metric/${m}`] = t;
+  names.forEach((n, i) => (outputs[gradOutput(n)] = gradList[i]));
+  for (const n of names) {
+    const p = result.params[n];
+    if (!p) throw new Error(`optimizer ${optimizer.name} returned no update for parameter ${n}`);
+    outputs[next(paramInput(n))] = p;
+  }
+  for (const s of slots) {
+    const t = result.state[s.key];
+    if (!t) throw new Error(`optimizer ${optimizer.name} returned no next value for state "${s.key}"`);
+    outputs[next(stateInput(s.key))] = t;
+  }
+  const rows = names.map((n) => {
+    const d = result.layers[n];
+    if (!d) throw new Error(`optimizer ${optimizer.name} returned no diagnostics for parameter ${n}`);
+    return reshape(stack(DIAGNOSTIC_KEYS.map((k) => d[k]))!, [1, DIAGNOSTIC_KEYS.length]);
+  });
+  outputs.diagnostics = concat(rows, 0);
+  const scalarNames = Object.keys(result.scalars);
+  const scalars = stack(scalarNames.map((k) => result.scalars[k]));
+  if (scalars) outputs.scalars = scalars;
+  return {
+    model: exportOnnx(outputs, `${workload.name}-${optimizer.name}-step`),
+    params: workload.params,
+    state: slots,
+    scalarNames,
+    metricNames: Object.keys(metrics),
+  };
+}
+
+/** Builds the evaluation graph: loss and metrics at the given parameters, no gradients. */
+export function buildEvalGraph(workload: Workload): OnnxModel {
+  const g = new Graph("float32");
+  const { params, batch } = declareInputs(g, workload);
+  const { loss, metrics = {} } = workload.buildLoss(g, params, batch);
+  const outputs: Record<string, Tensor> = { loss };
+  for (const [m, t] of Object.entries(metrics)) outputs[`metric/${m}`] = t;
+  return exportOnnx(outputs, `${workload.name}-eval`);
+}
+
+/** Builds the gradient graph: loss and the raw gradient of every parameter (`grad/<name>`). */
+export function buildGradGraph(workload: Workload): OnnxModel {
+  const g = new Graph("float32");
+  const { params, batch } = declareInputs(g, workload);
+  const { loss } = workload.buildLoss(g, params, batch);
+  const grads = grad(loss, workload.params.map((p) => params[p.name]));
+  const outputs: Record<string, Tensor> = { loss };
+  workload.params.forEach((p, i) => (outputs[gradOutput(p.name)] = grads[i]));
+  return exportOnnx(outputs, `${workload.name}-grad`);
+}
