@@ -1,0 +1,67 @@
+/**
+ * Opening execution backends by name. Each backend's ORT package is imported only when that backend is
+ * opened or checked, so using `native` never loads onnxruntime-web and vice versa.
+ */
+import { type Backend, type BackendName, BackendUnavailableError } from "./backend.ts";
+
+export type { BackendInfo, HostData, Session, SessionOptions, TensorType } from "./backend.ts";
+export { type Backend, type BackendName, BackendUnavailableError };
+
+/** Every backend name, in order of preference on a CPU machine. */
+export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];
+
+/** What each backend module provides. */
+interface BackendModule {
+  checkAvailable(): Promise<void>;
+  open(threads: number): Promise<Backend>;
+}
+
+const MODULES: Record<BackendName, () => Promise<BackendModule>> = {
+  native: () => import("./native.ts"),
+  wasm: () => import("./wasm.ts"),
+  webgpu: () => import("./webgpu.ts"),
+};
+
+/** Checks that `name` is a backend name, or throws an error that lists the valid ones. */
+export function parseBackendName(name: string): BackendName {
+  if ((BACKENDS as readonly string[]).includes(name)) return name as BackendName;
+  throw new Error(`unknown backend "${name}"; use one of: ${BACKENDS.join(", ")}`);
+}
+
+function resolveThreads(threads: number | undefined): number {
+  if (threads === undefined) return navigator.hardwareConcurrency;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`threads must be a positive integer, got ${threads}`);
+  }
+  return threads;
+}
+
+/**
+ * Opens a backend. `threads` defaults to every core (navigator.hardwareConcurrency). Throws
+ * {@link BackendUnavailableError} when the backend cannot run here, with what to do about it.
+ */
+export async function openBackend(
+  name: BackendName | string,
+  options: { threads?: number } = {},
+): Promise<Backend> {
+  const backend = parseBackendName(name);
+  const threads = resolveThreads(options.threads);
+  return await (await MODULES[backend]()).open(threads);
+}
+
+/** Which backends can run in this process, with the reason for each that cannot. */
+export async function availableBackends(): Promise<
+  { name: BackendName; available: boolean; reason?: string }[]
+> {
+  const results = [];
+  for (const name of BACKENDS) {
+    try {
+      await (await MODULES[name]()).checkAvailable();
+      results.push({ name, available: true });
+    } catch (error) {
+      if (!(error instanceof BackendUnavailableError)) throw error;
+      results.push({ name, available: false, reason: error.message });
+    }
+  }
+  return results;
+}
