@@ -186,6 +186,8 @@ export function webSessionOptions(
     executionProviders: [executionProvider],
     executionMode: "sequential",
     graphOptimizationLevel: "all",
+    // Errors only: the WebGPU EP warns on every session that it keeps shape ops on the CPU, by design.
+    logSeverityLevel: 3,
   };
 }
 
