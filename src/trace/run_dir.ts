@@ -38,6 +38,8 @@ export interface Manifest {
   backend: JsonValue;
   /** The routing table (parameter -> role -> norm -> lr) as given by the optimizer module. */
   routing: JsonValue;
+  /** Where the data came from (files, sizes, checksums); outside the hashed config, since paths vary by machine. */
+  data: JsonValue;
   status: RunStatus;
   /** The step at which the run diverged, when status is "diverged". */
   diverged_step: number | null;
@@ -58,6 +60,8 @@ export interface RunInit {
   seeds: Record<string, number>;
   backend: Record<string, unknown>;
   routing: unknown[];
+  /** Description of the data source (default null). */
+  data?: unknown;
 }
 
 /** A status change: the new status and what goes with it. */
@@ -96,6 +100,7 @@ async function newManifest(init: RunInit): Promise<Manifest> {
     runtime: runtimeVersions(),
     backend: canonicalValue(init.backend, "backend"),
     routing: canonicalValue(init.routing, "routing"),
+    data: canonicalValue(init.data ?? null, "data"),
     status: "running",
     diverged_step: null,
     error: null,
