@@ -1,0 +1,90 @@
+/**
+ * The layer norms of a trajectory measurement (papers.md B.2): Scion's geometry per parameter role, or
+ * Euclidean (Frobenius) for every layer. Each gives the primal norm of a parameter difference and the dual
+ * norm of a gradient, exactly (singular values) and, for spectral-type layers, with the NS5 approximation
+ * of the nuclear norm that the Gluon authors used.
+ */
+import type { ParamSpec } from "../models/types.ts";
+import { type Matrix, nuclearNorm, nuclearNormNs, spectralNorm } from "./linalg.ts";
+
+/** Which geometry to measure in. */
+export type Geometry = "scion" | "euclidean";
+
+/** The norms of one parameter: primal of a step, dual of a gradient (exact and NS-approximated). */
+export interface LayerNorms {
+  /** Short name of the norm, for the `norm` column. */
+  name: string;
+  primal(x: Float32Array | Float64Array): number;
+  dual(g: Float32Array | Float64Array): number;
+  /** The dual norm as the authors computed it (NS5 nuclear norm); equals `dual` for non-spectral norms. */
+  dualNs(g: Float32Array | Float64Array): number;
+}
+
+const sumAbs = (x: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.abs(x[i]);
+  return s;
+};
+const maxAbs = (x: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
+  return m;
+};
+const l2 = (x: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return Math.sqrt(s);
+};
+
+/**
+ * Spectral-type norm of an [out, in] matrix scaled as Scion does: primal = (1/c) ||X||_2, dual = c ||G||_*,
+ * where c = sqrt(out/in) for hidden matrices and sqrt(C_out/C_in)/k^2 for conv kernels.
+ */
+function spectral(name: string, rows: number, cols: number, c: number): LayerNorms {
+  const m = (d: Float32Array | Float64Array): Matrix => ({ rows, cols, data: d });
+  return {
+    name,
+    primal: (x) => spectralNorm(m(x)) / c,
+    dual: (g) => c * nuclearNorm(m(g)),
+    dualNs: (g) => c * nuclearNormNs(m(g)),
+  };
+}
+
+/** Scion's Sign geometry with the 1/d_in normalisation: primal d_in max|X|, dual (1/d_in) sum|G|. */
+function sign(dIn: number): LayerNorms {
+  const dual = (g: ArrayLike<number>) => sumAbs(g) / dIn;
+  return { name: "sign", primal: (x) => dIn * maxAbs(x), dual, dualNs: dual };
+}
+
+/** Scion's BiasRMS: primal ||x||_2/sqrt(n), dual sqrt(n) ||g||_2. */
+function biasRms(n: number): LayerNorms {
+  const dual = (g: ArrayLike<number>) => Math.sqrt(n) * l2(g);
+  return { name: "bias_rms", primal: (x) => l2(x) / Math.sqrt(n), dual, dualNs: dual };
+}
+
+const EUCLIDEAN: LayerNorms = { name: "euclidean", primal: l2, dual: l2, dualNs: l2 };
+
+/**
+ * The norms of a parameter in a geometry. Scion's: hidden -> Spectral, conv -> SpectralConv, embeddings and
+ * heads (tied or not) -> Sign with 1/d_in, biases and gains -> BiasRMS. Euclidean: Frobenius for all.
+ */
+export function layerNorms(spec: ParamSpec, geometry: Geometry): LayerNorms {
+  if (geometry === "euclidean") return EUCLIDEAN;
+  const [a, b] = spec.shape;
+  switch (spec.role) {
+    case "hidden":
+      return spectral("spectral", a, b, Math.sqrt(a / b));
+    case "conv": {
+      const k2 = spec.shape[2] * spec.shape[3];
+      return spectral("spectral_conv", a, b * k2, Math.sqrt(a / b) / k2);
+    }
+    case "embedding":
+    case "position":
+    case "head":
+    case "tied_embedding":
+      return sign(b);
+    case "bias":
+    case "gain":
+      return biasRms(spec.shape.reduce((x, y) => x * y, 1));
+  }
+}
