@@ -10,6 +10,9 @@ import { type Matrix, nuclearNorm, nuclearNormNs, spectralNorm } from "./linalg.
 /** Which geometry to measure in. */
 export type Geometry = "scion" | "euclidean";
 
+/** The geometries, for validation and help texts. */
+export const GEOMETRIES: readonly Geometry[] = ["scion", "euclidean"];
+
 /** The norms of one parameter: primal of a step, dual of a gradient (exact and NS-approximated). */
 export interface LayerNorms {
   /** Short name of the norm, for the `norm` column. */

@@ -11,7 +11,7 @@ import type { Optimizer } from "../optim/types.ts";
 import { foldIn, Rng } from "../trace/seeds.ts";
 import { EVALS_TABLE, LAYERS_TABLE, stepsTable } from "../trace/schema.ts";
 import { TableWriter } from "../trace/arrow_stream.ts";
-import { buildEvalGraph, buildStepGraph, DIAGNOSTIC_COLUMNS, gradOutput, next, paramInput, type StateSlot, stateInput } from "./step.ts";
+import { buildEvalGraph, DIAGNOSTIC_COLUMNS, gradOutput, next, paramInput, type StateSlot, stateInput, type StepGraph } from "./step.ts";
 import { type Checkpoint, saveCheckpoint, type SavedTensor } from "./checkpoint.ts";
 
 /** A resumable source of training batches (host arrays keyed by the workload's batch names). */
@@ -44,6 +44,8 @@ export interface Progress {
 export interface TrainSetup {
   workload: Workload;
   optimizer: Optimizer;
+  /** The step graph of this workload and optimizer (see ./step.ts). */
+  stepGraph: StepGraph;
   backend: Backend;
   /** An existing run directory (see src/trace/run_dir.ts). */
   dir: string;
@@ -79,8 +81,7 @@ const FLOAT = (t: HostData) => t as Float32Array;
 
 /** Runs (or continues) a training run; see the module comment. */
 export async function train(s: TrainSetup): Promise<TrainResult> {
-  const { workload, optimizer, backend } = s;
-  const stepGraph = buildStepGraph(workload, optimizer);
+  const { workload, optimizer, backend, stepGraph } = s;
   const program = await Program.load(backend, stepGraph.model, { keepOutputsOnDevice: true });
   const evalProgram = s.evalBatches?.length ? await Program.load(backend, buildEvalGraph(workload)) : null;
   const routing = new Map(optimizer.route(workload.params).map((r) => [r.param, r]));
@@ -89,7 +90,10 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   if (s.resumeFrom) s.train.restore(s.resumeFrom.extra.train);
 
   const resume = s.resumeFrom ? { resumeFromStep: start } : {};
-  const stepsWriter = await TableWriter.open(s.dir, stepsTable([...stepGraph.scalarNames, "items_per_s"]), resume);
+  // Optimizer scalars that repeat a base column (the clip's grad_norm) are already logged under it.
+  const base = stepsTable().columns.map((c) => c.name);
+  const extraScalars = stepGraph.scalarNames.filter((n) => !base.includes(n));
+  const stepsWriter = await TableWriter.open(s.dir, stepsTable([...extraScalars, "items_per_s"]), resume);
   const layersWriter = await TableWriter.open(s.dir, LAYERS_TABLE, resume);
   const evalsWriter = await TableWriter.open(s.dir, EVALS_TABLE, resume);
   const writers = [stepsWriter, layersWriter, evalsWriter];
@@ -102,6 +106,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   const stepMs: number[] = [];
   let loss = NaN;
   let result: TrainResult | null = null;
+  let finalized = false;
   try {
     for (let step = start; step < s.steps; step++) {
       const tStep = performance.now();
@@ -126,7 +131,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
       const scalars = stepGraph.scalarNames.length ? await backend.read(out.scalars) : new Float32Array();
       const itemsPerS = s.itemsPerStep / (stepMs[stepMs.length - 1] / 1000);
       const row: Record<string, number> = { step, wall_s: wall(), train_loss: loss, lr, grad_norm: gradNorm, items_per_s: itemsPerS };
-      stepGraph.scalarNames.forEach((n, i) => (row[n] = Number(scalars[i])));
+      stepGraph.scalarNames.forEach((n, i) => extraScalars.includes(n) && (row[n] = Number(scalars[i])));
       stepsWriter.append(row);
       if (observed || step % s.layersEvery === 0 || step === s.steps - 1) {
         const diag = FLOAT(await backend.read(out.diagnostics));
@@ -150,9 +155,10 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
     }
     result ??= { status: "done", steps: s.steps, finalLoss: loss, wallS: wall(), stepMs };
     for (const w of writers) await w.finalize();
+    finalized = true;
     return result;
   } finally {
-    for (const w of writers) w.close();
+    if (!finalized) for (const w of writers) w.close();
     await program.release();
     await evalProgram?.release();
   }

@@ -1,0 +1,55 @@
+/**
+ * `lr-sweep`: Crawshaw et al.'s learning-rate sweeps (papers.md C.3, Fig. 1 and Table 4): AdamW, MuonAdam,
+ * Scion, MuonMax, MuonAdam-Momo and MuonMax-Momo over a grid of multiples of each optimizer's default lr,
+ * on the GPT-2-style NanoGPT and on the CNN. The report plots final validation loss against lr, finds the
+ * best lr and the basin width per optimizer, and judges the ordering and "wider basin" claims.
+ */
+import { makeOptimizer } from "../../src/optim/mod.ts";
+import type { Suite, SuiteJob } from "../../src/suite/types.ts";
+import { fmtLr, SCALE_SETTINGS } from "./scales.ts";
+
+/** The optimizers the sweep compares. */
+export const SWEEP_OPTIMIZERS = ["adamw", "muon-adam", "scion", "muonmax", "muon-adam-momo", "muonmax-momo"];
+
+/** The suite. */
+export const lrSweep: Suite = {
+  name: "lr-sweep",
+  description: "Final validation loss against learning rate for AdamW, MuonAdam, Scion, MuonMax and the Momo " +
+    "variants on NanoGPT and the CNN: best lr, basin width, diverged runs.",
+  jobs(scale, seeds) {
+    const s = SCALE_SETTINGS[scale];
+    const jobs: SuiteJob[] = [];
+    const workloads = [
+      { workload: s.gpt, data: s.textData, tokenizer: s.tokenizer, fstar: s.fstarText },
+      { workload: s.cnn, data: "default", tokenizer: s.tokenizer, fstar: 0 },
+    ];
+    for (const w of workloads) {
+      for (const optimizer of SWEEP_OPTIMIZERS) {
+        const base = Number(makeOptimizer(optimizer).hyper.lr);
+        const momo: Record<string, number> = optimizer.endsWith("-momo") ? { fstar: w.fstar } : {};
+        s.lrFactors.forEach((factor, i) => {
+          const lr = Number((base * factor).toPrecision(6));
+          for (let seed = 0; seed < seeds; seed++) {
+            jobs.push({
+              id: `lr-sweep/${w.workload}/${optimizer}/lr=${fmtLr(lr)}/seed=${seed}`,
+              config: {
+                tags: { lr_index: i },
+                workload: w.workload,
+                optimizer,
+                opt: { lr, ...momo },
+                steps: s.sweepSteps,
+                seed,
+                data: w.data,
+                tokenizer: w.tokenizer,
+                evalEvery: s.sweepSteps,
+                evalBatches: s.evalBatches,
+                layersEvery: s.sweepSteps,
+              },
+            });
+          }
+        });
+      }
+    }
+    return jobs;
+  },
+};

@@ -1,0 +1,114 @@
+/** `deno task run`: trains one workload with one optimizer and writes one run directory. */
+import { parseArgs } from "node:util";
+import { workloadNames } from "../models/presets.ts";
+import { presetNames } from "../optim/mod.ts";
+import { BACKENDS } from "../runtime/mod.ts";
+import { DATA_FORMS } from "../train/data_source.ts";
+import { JOB_DEFAULTS, type JobConfig, runJob } from "../train/job.ts";
+import { extractOverrides, intOption, runMain } from "./args.ts";
+import { formatRate, ProgressBar } from "./progress.ts";
+
+const HELP = `deno task run --workload NAME --optimizer NAME [options]
+
+Trains one run and writes one run directory: manifest.json, steps/layers/evals Arrow tables and a checkpoint.
+
+  --workload NAME        ${workloadNames().join(", ")}
+  --optimizer NAME       ${presetNames().join(", ")}, or a path to a module exporting makeOptimizer(overrides)
+  --steps N              training steps (default ${JOB_DEFAULTS.steps})
+  --opt.KEY VALUE        optimizer override, e.g. --opt.lr 3e-3 --opt.fstar 3.2 (repeatable)
+  --model.KEY VALUE      workload override, e.g. --model.batch 8 --model.layers 2 (repeatable)
+  --backend NAME         ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
+  --threads N            intra-op threads (default ${JOB_DEFAULTS.threads}); results are bitwise reproducible per thread count
+  --seed N               master seed (default ${JOB_DEFAULTS.seed})
+  --data SPEC            ${DATA_FORMS.join("\n                         ")}
+  --tokenizer char|gpt2  text tokenizer (default ${JOB_DEFAULTS.tokenizer})
+  --eval-every N         validation every N steps (default ${JOB_DEFAULTS.evalEvery}) on --eval-batches N batches (default ${JOB_DEFAULTS.evalBatches})
+  --layers-every N       per-layer diagnostics every N steps (default ${JOB_DEFAULTS.layersEvery})
+  --checkpoint-every N   checkpoint every N steps (default ${JOB_DEFAULTS.checkpointEvery})
+  --smoothness-every K   measure layer-wise smoothness on steps (k, k+1) for every k with (k+1) % K == 0:
+                         L_hat and ||g||* per layer go to the layers table (fit with deno task smoothness DIR)
+  --smoothness-norms G   scion (Scion's layer norms, default) | euclidean
+  --out DIR              run directory (default reports/runs/<workload>-<optimizer>-<config hash>)
+  --resume DIR           continue the run in DIR from its last checkpoint (same config; other flags must match)
+  -h, --help             this text`;
+
+async function main(argv: string[]): Promise<number> {
+  const { overrides, rest } = extractOverrides(argv, ["opt", "model"]);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      workload: { type: "string" },
+      optimizer: { type: "string" },
+      steps: { type: "string" },
+      backend: { type: "string" },
+      threads: { type: "string" },
+      seed: { type: "string" },
+      data: { type: "string" },
+      tokenizer: { type: "string" },
+      "eval-every": { type: "string" },
+      "eval-batches": { type: "string" },
+      "layers-every": { type: "string" },
+      "checkpoint-every": { type: "string" },
+      "smoothness-every": { type: "string" },
+      "smoothness-norms": { type: "string" },
+      out: { type: "string" },
+      resume: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.workload) throw new Error(`--workload is required; one of: ${workloadNames().join(", ")}`);
+  if (!values.optimizer) throw new Error(`--optimizer is required; one of: ${presetNames().join(", ")}`);
+  if (values.tokenizer && values.tokenizer !== "char" && values.tokenizer !== "gpt2") {
+    throw new Error(`--tokenizer must be char or gpt2, got "${values.tokenizer}"`);
+  }
+  if (values.out && values.resume) throw new Error("give either --out (a new run) or --resume (an existing one), not both");
+  const config: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer"> = {
+    workload: values.workload,
+    optimizer: values.optimizer,
+    model: overrides.model,
+    opt: overrides.opt,
+    ...defined({
+      steps: intOption("steps", values.steps, 1),
+      backend: values.backend as JobConfig["backend"] | undefined,
+      threads: intOption("threads", values.threads, 1),
+      seed: intOption("seed", values.seed),
+      data: values.data,
+      tokenizer: values.tokenizer as JobConfig["tokenizer"] | undefined,
+      evalEvery: intOption("eval-every", values["eval-every"], 1),
+      evalBatches: intOption("eval-batches", values["eval-batches"], 1),
+      layersEvery: intOption("layers-every", values["layers-every"], 1),
+      checkpointEvery: intOption("checkpoint-every", values["checkpoint-every"], 1),
+      smoothnessEvery: intOption("smoothness-every", values["smoothness-every"], 0),
+      smoothnessNorms: values["smoothness-norms"] as JobConfig["smoothnessNorms"] | undefined,
+    }),
+  };
+  const bar = new ProgressBar(`${config.workload}/${config.optimizer}`, config.steps ?? JOB_DEFAULTS.steps);
+  const outcome = await runJob(config, {
+    out: values.resume ?? values.out,
+    resume: values.resume !== undefined,
+    onStart: ({ dir, routing, resumedAt }) => {
+      console.log(`run directory: ${dir}${resumedAt ? ` (resuming at step ${resumedAt})` : ""}`);
+      console.log(routing);
+    },
+    onProgress: (p) => bar.update(p.step, `loss ${p.loss.toFixed(4)} ${formatRate(p.itemsPerS)}/s`),
+  });
+  bar.finish();
+  const val = outcome.valLoss === null ? "" : `, val loss ${outcome.valLoss.toFixed(4)}`;
+  if (outcome.status === "diverged") {
+    console.log(`diverged at step ${outcome.divergedStep} (loss ${outcome.finalLoss}); marked "diverged" in ${outcome.dir}/manifest.json`);
+  } else {
+    console.log(`done: ${outcome.steps} steps in ${outcome.wallS.toFixed(1)} s, final train loss ${outcome.finalLoss.toFixed(4)}${val} -> ${outcome.dir}`);
+  }
+  return 0;
+}
+
+/** Drops undefined fields so defaults apply. */
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+if (import.meta.main) runMain(main);

@@ -1,0 +1,194 @@
+/**
+ * One training job from a plain config: validates everything before touching the disk, creates (or resumes)
+ * the run directory, trains, and records how the run ended. Sweeps and `reproduce` run many of these.
+ */
+import { makeWorkload } from "../models/presets.ts";
+import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
+import type { Optimizer } from "../optim/types.ts";
+import { type BackendName, openBackend, parseBackendName } from "../runtime/mod.ts";
+import { readColumns } from "../trace/arrow_read.ts";
+import { configHash } from "../trace/config_hash.ts";
+import { createRunDir, readManifest, updateStatus } from "../trace/run_dir.ts";
+import { foldIn } from "../trace/seeds.ts";
+import { loadCheckpoint } from "./checkpoint.ts";
+import { loadData } from "./data_source.ts";
+import { GEOMETRIES, type Geometry } from "../smoothness/norms.ts";
+import { SmoothnessObserver } from "../smoothness/estimator.ts";
+import { train, type TrainResult } from "./loop.ts";
+import { buildStepGraph } from "./step.ts";
+
+/** Everything that defines a run; its canonical hash names the run. */
+export interface JobConfig {
+  /** The suite that asked for this run ("" for a run started by hand); reports group runs by it. */
+  suite: string;
+  /** Labels the suite gives the run (variant, lr index...); reports read them. */
+  tags: Record<string, string | number>;
+  workload: string;
+  /** Workload overrides (`--model.KEY VALUE`), e.g. { batch: 8 }. */
+  model: Record<string, string | number | boolean>;
+  /** A preset name or a path to an optimizer module. */
+  optimizer: string;
+  /** Optimizer overrides (`--opt.KEY VALUE`). */
+  opt: Record<string, string | number | boolean>;
+  steps: number;
+  seed: number;
+  backend: BackendName;
+  threads: number;
+  /** See DATA_FORMS in ./data_source.ts. */
+  data: string;
+  tokenizer: "char" | "gpt2";
+  evalEvery: number;
+  evalBatches: number;
+  layersEvery: number;
+  checkpointEvery: number;
+  /** Measure trajectory smoothness on one (k, k+1) pair every this many steps; 0: off. */
+  smoothnessEvery: number;
+  /** The geometry of that measurement. */
+  smoothnessNorms: Geometry;
+}
+
+/** Defaults of every optional field of a job config. */
+export const JOB_DEFAULTS: Omit<JobConfig, "workload" | "optimizer"> = {
+  suite: "",
+  tags: {},
+  model: {},
+  opt: {},
+  steps: 200,
+  seed: 0,
+  backend: "native",
+  threads: 2,
+  data: "default",
+  tokenizer: "char",
+  evalEvery: 50,
+  evalBatches: 8,
+  layersEvery: 10,
+  checkpointEvery: 50,
+  smoothnessEvery: 0,
+  smoothnessNorms: "scion",
+};
+
+/** How a job ended and where its run directory is. */
+export interface JobOutcome extends TrainResult {
+  dir: string;
+  configHash: string;
+  /** The last validation loss, when evaluations ran. */
+  valLoss: number | null;
+}
+
+/** Options of {@link runJob}. */
+export interface RunJobOptions {
+  /** Run directory; default `reports/runs/<workload>-<optimizer>-<hash12>`. */
+  out?: string;
+  resume?: boolean;
+  /** Called with the routing table text and per-step progress (the CLI draws them). */
+  onStart?(info: { dir: string; routing: string; resumedAt: number }): void;
+  onProgress?: Parameters<typeof train>[0]["onProgress"];
+}
+
+/** The default run directory of a config. */
+export async function defaultRunDir(config: JobConfig): Promise<string> {
+  const slug = config.optimizer.replace(/[^A-Za-z0-9_-]+/g, "_");
+  return `reports/runs/${config.workload}-${slug}-${(await configHash(config)).slice(0, 12)}`;
+}
+
+/** Runs one job end to end; see the module comment. */
+export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
+  const config: JobConfig = { ...JOB_DEFAULTS, ...input };
+  parseBackendName(config.backend);
+  for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+  }
+  if (!Number.isInteger(config.seed)) throw new Error(`seed must be an integer, got ${config.seed}`);
+  if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
+    throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
+  }
+  if (!GEOMETRIES.includes(config.smoothnessNorms)) {
+    throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
+  }
+
+  // Everything that can fail on bad input fails here, before a run directory exists.
+  const probe = makeWorkload(config.workload, config.model);
+  const data = await loadData(probe.kind, config.data, config.tokenizer);
+  const workload = makeWorkload(config.workload, { ...data.modelOverrides, ...config.model });
+  const optimizer = await loadOptimizer(config.optimizer, config.opt);
+  const stepGraph = buildStepGraph(workload, optimizer);
+  const backend = await openBackend(config.backend, { threads: config.threads });
+
+  const dir = options.out ?? await defaultRunDir(config);
+  const routing = optimizer.route(workload.params);
+  const manifest = await createRunDir(dir, {
+    name: `${config.workload} / ${config.optimizer}`,
+    config: { ...config, resolved: { workload: workload.config, optimizer: optimizer.hyper } },
+    data: data.description,
+    seeds: { master: config.seed, init: config.seed, data: foldIn(config.seed, "data/train") },
+    backend: { ...backend.info() },
+    routing,
+  }, { resume: options.resume });
+  const checkpoint = options.resume ? await loadCheckpoint(dir) : null;
+  if (options.resume && !checkpoint && manifest.status !== "running") {
+    return { ...await finishedOutcome(dir), dir, configHash: manifest.config_hash };
+  }
+  options.onStart?.({ dir, routing: formatRoutingTable(routing), resumedAt: checkpoint?.step ?? 0 });
+
+  const batch = Number(workload.config.batch);
+  const context = workload.kind === "text" ? Number(workload.config.context) : null;
+  try {
+    const result = await train({
+      workload,
+      optimizer,
+      stepGraph,
+      backend,
+      dir,
+      steps: config.steps,
+      seed: config.seed,
+      train: data.train(batch, context, foldIn(config.seed, "data/train")),
+      evalBatches: data.evalBatches(batch, context, config.evalBatches),
+      evalEvery: config.evalEvery,
+      checkpointEvery: config.checkpointEvery,
+      layersEvery: config.layersEvery,
+      itemsPerStep: batch * (context ?? 1),
+      resumeFrom: checkpoint,
+      observer: config.smoothnessEvery
+        ? new SmoothnessObserver(workload.params, config.smoothnessEvery, config.smoothnessNorms)
+        : undefined,
+      onProgress: options.onProgress,
+    });
+    if (result.status === "diverged") {
+      await updateStatus(dir, { status: "diverged", diverged_step: result.divergedStep!, wall_s: result.wallS });
+    } else {
+      await updateStatus(dir, { status: "done", wall_s: result.wallS });
+    }
+    return { ...result, dir, configHash: manifest.config_hash, valLoss: await lastValLoss(dir) };
+  } catch (e) {
+    await updateStatus(dir, { status: "failed", error: e instanceof Error ? e.message : String(e) });
+    throw e;
+  }
+}
+
+/** A preset by name, or the optimizer of a user module given by path (anything with a "/" or a .ts/.js ending). */
+export async function loadOptimizer(nameOrPath: string, overrides: Record<string, OptionValue>): Promise<Optimizer> {
+  if (!/[/\\]|\.(ts|js|mjs)$/.test(nameOrPath)) return makeOptimizer(nameOrPath, overrides);
+  return (await loadOptimizerModule(nameOrPath)).makeOptimizer(overrides);
+}
+
+/** The outcome of a run that already ended (a resume of a finished run does nothing). */
+async function finishedOutcome(dir: string): Promise<TrainResult & { valLoss: number | null }> {
+  const m = await readManifest(dir);
+  const steps = await readColumns(dir, "steps");
+  const losses = steps.train_loss as number[];
+  return {
+    status: m.status === "diverged" ? "diverged" : "done",
+    steps: losses.length,
+    finalLoss: losses[losses.length - 1] ?? NaN,
+    divergedStep: m.diverged_step ?? undefined,
+    wallS: m.wall_s ?? 0,
+    stepMs: [],
+    valLoss: await lastValLoss(dir),
+  };
+}
+
+/** The last validation loss of a run, or null when it logged none. */
+async function lastValLoss(dir: string): Promise<number | null> {
+  const losses = (await readColumns(dir, "evals")).loss as number[] | undefined;
+  return losses?.length ? losses[losses.length - 1] : null;
+}
