@@ -80,6 +80,11 @@ export interface RunJobOptions {
   /** Run directory; default `reports/runs/<workload>-<optimizer>-<hash12>`. */
   out?: string;
   resume?: boolean;
+  /**
+   * Optimizer overrides applied on top of `config.opt` but kept out of the hashed config: how a symbolic
+   * value in the config (e.g. `fit: "run:<job id>"`) resolves on this machine (a path to the fit file).
+   */
+  resolvedOpt?: Record<string, OptionValue>;
   /** Called with the routing table text and per-step progress (the CLI draws them). */
   onStart?(info: { dir: string; routing: string; resumedAt: number }): void;
   onProgress?: Parameters<typeof train>[0]["onProgress"];
@@ -110,7 +115,7 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   const probe = makeWorkload(config.workload, config.model);
   const data = await loadData(probe.kind, config.data, config.tokenizer);
   const workload = makeWorkload(config.workload, { ...data.modelOverrides, ...config.model });
-  const optimizer = await loadOptimizer(config.optimizer, config.opt);
+  const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...options.resolvedOpt });
   const stepGraph = buildStepGraph(workload, optimizer);
   const backend = await openBackend(config.backend, { threads: config.threads });
 
