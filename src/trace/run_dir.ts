@@ -38,8 +38,11 @@ export interface Manifest {
   backend: JsonValue;
   /** The routing table (parameter -> role -> norm -> lr) as given by the optimizer module. */
   routing: JsonValue;
-  /** Where the data came from (files, sizes, checksums); outside the hashed config, since paths vary by machine. */
-  data: JsonValue;
+  /**
+   * What the config resolved to on this machine (full workload and optimizer settings, data files and
+   * checksums); kept outside the hashed config, since paths vary by machine.
+   */
+  resolved: JsonValue;
   status: RunStatus;
   /** The step at which the run diverged, when status is "diverged". */
   diverged_step: number | null;
@@ -60,8 +63,8 @@ export interface RunInit {
   seeds: Record<string, number>;
   backend: Record<string, unknown>;
   routing: unknown[];
-  /** Description of the data source (default null). */
-  data?: unknown;
+  /** See {@link Manifest.resolved} (default null). */
+  resolved?: unknown;
 }
 
 /** A status change: the new status and what goes with it. */
@@ -100,7 +103,7 @@ async function newManifest(init: RunInit): Promise<Manifest> {
     runtime: runtimeVersions(),
     backend: canonicalValue(init.backend, "backend"),
     routing: canonicalValue(init.routing, "routing"),
-    data: canonicalValue(init.data ?? null, "data"),
+    resolved: canonicalValue(init.resolved ?? null, "resolved"),
     status: "running",
     diverged_step: null,
     error: null,

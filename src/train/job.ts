@@ -123,8 +123,8 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   const routing = optimizer.route(workload.params);
   const manifest = await createRunDir(dir, {
     name: `${config.workload} / ${config.optimizer}`,
-    config: { ...config, resolved: { workload: workload.config, optimizer: optimizer.hyper } },
-    data: data.description,
+    config,
+    resolved: { workload: workload.config, optimizer: optimizer.hyper, data: data.description },
     seeds: { master: config.seed, init: config.seed, data: foldIn(config.seed, "data/train") },
     backend: { ...backend.info() },
     routing,
