@@ -18,3 +18,4 @@ export * from "./layers.ts";
 export { grad } from "./autodiff.ts";
 export { exportOnnx, OPSET, type OnnxModel, type ValueSpec } from "./onnx.ts";
 export { opNames } from "./registry.ts";
+export { countFlops, nodeFlops } from "./flops.ts";

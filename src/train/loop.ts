@@ -86,7 +86,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   const evalProgram = s.evalBatches?.length ? await Program.load(backend, buildEvalGraph(workload)) : null;
   const routing = new Map(optimizer.route(workload.params).map((r) => [r.param, r]));
   const start = s.resumeFrom?.step ?? 0;
-  const feeds = initialFeeds(s, stepGraph.state);
+  const feeds = initialFeeds(workload, stepGraph.state, s.seed, s.resumeFrom);
   if (s.resumeFrom) s.train.restore(s.resumeFrom.extra.train);
 
   const resume = s.resumeFrom ? { resumeFromStep: start } : {};
@@ -120,7 +120,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
       const out = await program.run(feeds, fetches);
       loss = Number((await backend.read(out.loss))[0]);
       if (observed) await observe(s, step, feeds, out);
-      advance(backend, feeds, out, stepGraph.state.map((st) => stateInput(st.key)), workload.params.map((p) => paramInput(p.name)));
+      advance(backend, feeds, out, stepGraph);
       stepMs.push(performance.now() - tStep);
       if (!Number.isFinite(loss)) {
         stepsWriter.append({ step, wall_s: wall(), train_loss: loss, lr, grad_norm: NaN });
@@ -164,26 +164,35 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   }
 }
 
-/** Parameters (fresh or from the checkpoint) and optimizer state (zeros or from the checkpoint). */
-function initialFeeds(s: TrainSetup, slots: readonly StateSlot[]): Record<string, Feed> {
+/**
+ * The step graph's parameter and state feeds: fresh parameters (each from its own seeded stream) and zero
+ * state, or the tensors of a checkpoint.
+ */
+export function initialFeeds(
+  workload: Workload,
+  slots: readonly StateSlot[],
+  seed: number,
+  resumeFrom?: Checkpoint | null,
+): Record<string, Feed> {
   const feeds: Record<string, Feed> = {};
-  const saved = new Map((s.resumeFrom?.tensors ?? []).map((t) => [t.name, t.data]));
+  const saved = new Map((resumeFrom?.tensors ?? []).map((t) => [t.name, t.data]));
   const take = (name: string, shape: number[], fresh: () => Float32Array) => {
-    const data = s.resumeFrom ? saved.get(name) : fresh();
+    const data = resumeFrom ? saved.get(name) : fresh();
     if (!data) throw new Error(`the checkpoint has no tensor "${name}"; it belongs to another model or optimizer`);
     if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`checkpoint tensor "${name}" has the wrong size`);
     feeds[name] = data;
   };
-  for (const p of s.workload.params) {
-    take(paramInput(p.name), p.shape, () => p.init(new Rng(foldIn(s.seed, `init/${p.name}`))));
+  for (const p of workload.params) {
+    take(paramInput(p.name), p.shape, () => p.init(new Rng(foldIn(seed, `init/${p.name}`))));
   }
   for (const st of slots) take(stateInput(st.key), st.shape, () => new Float32Array(st.shape.reduce((a, b) => a * b, 1)));
   return feeds;
 }
 
-/** Moves each `next/<input>` output into its input slot, freeing the device tensors it replaces. */
-function advance(backend: Backend, feeds: Record<string, Feed>, out: Record<string, Tensor>, ...groups: string[][]) {
-  for (const name of groups.flat()) {
+/** Moves each `next/<input>` output of a step into its input slot, freeing the device tensors it replaces. */
+export function advance(backend: Backend, feeds: Record<string, Feed>, out: Record<string, Tensor>, step: StepGraph) {
+  const names = [...step.params.map((p) => paramInput(p.name)), ...step.state.map((st) => stateInput(st.key))];
+  for (const name of names) {
     const old = feeds[name];
     feeds[name] = out[next(name)];
     if (!ArrayBuffer.isView(old)) backend.dispose(old);

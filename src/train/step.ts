@@ -3,7 +3,7 @@
  * mini-batch as a single ONNX graph, built once per run. Parameters and optimizer state go in, their next
  * values come out under `next/...` names, so each step's outputs are the next step's inputs.
  */
-import { add, concat, exportOnnx, grad, Graph, mul, type OnnxModel, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
+import { add, concat, countFlops, exportOnnx, grad, Graph, mul, type OnnxModel, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
 import type { ParamSpec, Workload } from "../models/types.ts";
 import type { LayerDiagnostics, Optimizer } from "../optim/types.ts";
 
@@ -27,6 +27,8 @@ export interface StepGraph {
   scalarNames: readonly string[];
   /** Names of the workload metrics, each its own `metric/<name>` output. */
   metricNames: readonly string[];
+  /** Matrix-product and convolution FLOPs of one step (forward, backward and update). */
+  flops: number;
 }
 
 /** Input name of a parameter. */
@@ -112,6 +114,7 @@ export function buildStepGraph(workload: Workload, optimizer: Optimizer, dtype: 
     state: slots,
     scalarNames,
     metricNames: Object.keys(metrics),
+    flops: countFlops(Object.values(outputs)),
   };
 }
 
