@@ -51,7 +51,11 @@ const cases: Case[] = [
   unary("pow 3", (x) => G.pow(x, 3)),
   unary("pow 2", (x) => G.pow(x, 2)),
   unary("pow -0.5", (x) => G.pow(x, -0.5), true),
-  unary("gelu (tanh)", G.gelu),
+  unary("gelu (tanh), float64 form", G.gelu),
+  ["gelu (tanh), fused FastGelu kernel in float32", (g) => {
+    const x = g.input("x", [3, 4]);
+    return { loss: probe(G.gelu(x)), wrt: [x] };
+  }, { dtype: "float32" }],
   unary("sign (zero gradient) times x", (x) => G.mul(G.sign(x), x)),
   unary("where", (x) => G.where(G.greater(x, 0.2), G.mul(x, 3), G.exp(x))),
   unary("expand", (x) => G.expand(G.reshape(x, [3, 1, 4]), [2, 3, 5, 4])),

@@ -14,15 +14,12 @@ import {
   matmul,
   mul,
   neg,
-  pow,
   reduceMean,
   reduceSum,
   reshape,
   sqrt,
   sub,
-  tanh,
   transposeLast2,
-  where,
 } from "./ops.ts";
 
 /** x @ W^T + b with W stored as [out, in] (PyTorch's layout); b is optional. */
@@ -31,10 +28,12 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   return b ? add(y, b) : y;
 }
 
-/** GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+/**
+ * GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). One fused kernel forward
+ * (ORT's FastGelu) and a hand-written derivative backward.
+ */
 export function gelu(x: Tensor): Tensor {
-  const inner = mul(add(x, mul(pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-  return mul(mul(x, 0.5), add(tanh(inner), 1));
+  return x.graph.apply("Gelu", [x]);
 }
 
 /** Normalises the last axis to zero mean and unit variance, then applies optional gain and bias. */
@@ -68,13 +67,16 @@ function affine(x: Tensor, gain?: Tensor, bias?: Tensor): Tensor {
   return bias ? add(scaled, bias) : scaled;
 }
 
-/** Sets the entries above the diagonal of the last two (T x T) axes to a large negative number. */
+/**
+ * Adds a large negative number to the entries above the diagonal of the last two (T x T) axes, so that a
+ * softmax over the last axis gives them zero weight. (An added constant costs nothing in the backward pass.)
+ */
 export function causalMask(scores: Tensor): Tensor {
   const t = scores.shape[scores.rank - 1];
   if (scores.shape[scores.rank - 2] !== t) throw new ShapeError("causalMask", [scores.shape], "last two axes must be square");
-  const keep = new Uint8Array(t * t);
-  for (let i = 0; i < t; i++) for (let j = 0; j <= i; j++) keep[i * t + j] = 1;
-  return where(scores.graph.constant(keep, [t, t], "bool"), scores, -1e9);
+  const mask = new Float64Array(t * t);
+  for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) mask[i * t + j] = -1e9;
+  return add(scores, scores.graph.constant(mask, [t, t], scores.dtype));
 }
 
 /**

@@ -9,6 +9,9 @@ const { onnx } = onnxProto as unknown as { onnx: any };
 /** The ONNX opset the exporter targets. */
 export const OPSET = 17;
 
+/** ONNX Runtime's contrib-op domain (fused kernels that every ORT build, CPU, wasm and WebGPU, ships). */
+const CONTRIB_DOMAIN = "com.microsoft";
+
 /** A named value of an exported model. */
 export interface ValueSpec {
   name: string;
@@ -50,11 +53,16 @@ export function exportOnnx(outputs: Record<string, Tensor>, name = "lmo-bench"):
   const nodes: unknown[] = [];
   const initializers: unknown[] = [];
   let counter = 0;
+  let usesContrib = false;
   const ctx: EmitContext = {
     name: (t) => (t.op === "Input" ? (t.attrs.name as string) : `t${t.id}`),
     fresh: (hint) => `_${hint}_${counter++}`,
     node: (opType, ins, outs, attrs = {}, floats = []) => {
       nodes.push({ opType, input: ins, output: outs, name: `n${nodes.length}_${opType}`, attribute: encodeAttrs(attrs, floats) });
+    },
+    contribNode: (opType, ins, outs) => {
+      usesContrib = true;
+      nodes.push({ opType, input: ins, output: outs, name: `n${nodes.length}_${opType}`, domain: CONTRIB_DOMAIN });
     },
     int64s: (values, hint = "c") => {
       const n = ctx.fresh(hint);
@@ -78,7 +86,7 @@ export function exportOnnx(outputs: Record<string, Tensor>, name = "lmo-bench"):
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: "lmo-bench",
-    opsetImport: [{ domain: "", version: OPSET }],
+    opsetImport: [{ domain: "", version: OPSET }, ...(usesContrib ? [{ domain: CONTRIB_DOMAIN, version: 1 }] : [])],
     graph: onnx.GraphProto.create({
       name,
       node: nodes,

@@ -10,6 +10,8 @@ export interface EmitContext {
   fresh(hint: string): string;
   /** Adds an ONNX node. Attribute values: number (int unless `floats` lists the name), number[], string, tensor. */
   node(opType: string, inputs: string[], outputs: string[], attrs?: Attrs, floats?: string[]): void;
+  /** Adds a node of ONNX Runtime's contrib domain `com.microsoft` (e.g. FastGelu). */
+  contribNode(opType: string, inputs: string[], outputs: string[]): void;
   /** Adds an int64 initializer and returns its name (for axes, shapes, pads...). */
   int64s(values: readonly number[], hint?: string): string;
 }

@@ -2,7 +2,7 @@
 import { defineOp } from "../registry.ts";
 import { normAxis, ShapeError } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
-import { conv2d, convTranspose2d, exp, mul, reduceSum, slice, sub, transpose } from "../ops.ts";
+import { add, conv2d, convTranspose2d, exp, mul, reduceSum, slice, sub, tanh, transpose } from "../ops.ts";
 
 function defineSoftmax(name: string, vjp: (out: Tensor, g: Tensor, axis: number) => Tensor) {
   defineOp(name, {
@@ -125,5 +125,45 @@ defineOp("MaxPoolGrad", {
     });
     ctx.node("ScatterElements", [zeros, flatIdx, flatG], [flatOut], { axis: 0, reduction: "add" });
     ctx.node("Reshape", [flatOut, ctx.int64s(x.shape, "shape")], [ctx.name(out)]);
+  },
+});
+
+/** sqrt(2/pi) and the cubic coefficient of the tanh form of GELU. */
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+defineOp("Gelu", {
+  infer: ([x]) => {
+    if (!x.isFloat) throw new ShapeError("Gelu", [x.shape], "needs a float tensor");
+    return { shape: [...x.shape], dtype: x.dtype };
+  },
+  emit: (out, ctx) => {
+    const x = ctx.name(out.inputs[0]);
+    if (out.dtype === "float32") return ctx.contribNode("FastGelu", [x], [ctx.name(out)]);
+    // float64: ORT's fused kernel is float32-only, so spell the same function out.
+    const [x2, x3, ax3, sm, u, t, t1, hx] = ["x2", "x3", "ax3", "s", "u", "t", "t1", "hx"].map((h) => ctx.fresh(h));
+    const c = (v: number) => {
+      const n = ctx.fresh("c");
+      ctx.node("Constant", [], [n], { value: { dims: [], dataType: 11, values: new Float64Array([v]) } });
+      return n;
+    };
+    ctx.node("Mul", [x, x], [x2]);
+    ctx.node("Mul", [x2, x], [x3]);
+    ctx.node("Mul", [x3, c(GELU_A)], [ax3]);
+    ctx.node("Add", [x, ax3], [sm]);
+    ctx.node("Mul", [sm, c(GELU_C)], [u]);
+    ctx.node("Tanh", [u], [t]);
+    ctx.node("Add", [t, c(1)], [t1]);
+    ctx.node("Mul", [x, c(0.5)], [hx]);
+    ctx.node("Mul", [hx, t1], [ctx.name(out)]);
+  },
+  // d/dx 0.5 x (1 + t) with t = tanh(C (x + A x^3)):  0.5 (1 + t) + 0.5 x (1 - t^2) C (1 + 3 A x^2).
+  vjp: (out, g) => {
+    const x = out.inputs[0];
+    const x2 = mul(x, x);
+    const t = tanh(mul(x, add(mul(x2, GELU_A * GELU_C), GELU_C)));
+    const halfX = mul(x, 0.5);
+    const slope = add(mul(halfX, mul(sub(1, mul(t, t)), add(mul(x2, 3 * GELU_A * GELU_C), GELU_C))), mul(add(t, 1), 0.5));
+    return [mul(g, slope)];
   },
 });
