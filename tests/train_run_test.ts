@@ -165,3 +165,17 @@ Deno.test("polars reads the finalised Arrow files of a run", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("logging per-layer rows (the full step graph) does not change the trajectory of the lean graph", async () => {
+  const root = await tempDir();
+  try {
+    const every = await runJob({ ...BASE, optimizer: "muonmax-momo", layersEvery: 1 }, { out: `${root}/every` });
+    const rarely = await runJob({ ...BASE, optimizer: "muonmax-momo", layersEvery: 1000 }, { out: `${root}/rarely` });
+    const a = (await readColumns(every.dir, "steps")).train_loss as number[];
+    const b = (await readColumns(rarely.dir, "steps")).train_loss as number[];
+    assert.deepEqual(new Float64Array(a), new Float64Array(b));
+    assert.equal(new Set((await readColumns(every.dir, "layers")).step as number[]).size, 12);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

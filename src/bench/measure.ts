@@ -98,8 +98,9 @@ export async function measureStep(
   const feeds: Record<string, Feed> = initialFeeds(workload, stepGraph.state, 0);
   for (const [k, v] of Object.entries(batch)) feeds[batchInput(k)] = v;
   feeds.lr = new Float32Array([1e-4]);
-  const step = await Program.load(backend, stepGraph.model, { keepOutputsOnDevice: true });
-  const fetches = ["loss", ...step.outputs.map((o) => o.name).filter((n) => n.startsWith("next/"))];
+  // The lean step graph is what a run executes on every step that logs no per-layer rows.
+  const step = await Program.load(backend, stepGraph.lean, { keepOutputsOnDevice: true });
+  const fetches = step.outputs.map((o) => o.name);
   let k = 0;
   const stepMs = await time(steps, 3, async () => {
     feeds.step = new Float32Array([k++]);

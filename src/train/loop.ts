@@ -83,6 +83,7 @@ const FLOAT = (t: HostData) => t as Float32Array;
 export async function train(s: TrainSetup): Promise<TrainResult> {
   const { workload, optimizer, backend, stepGraph } = s;
   const program = await Program.load(backend, stepGraph.model, { keepOutputsOnDevice: true });
+  const leanProgram = await Program.load(backend, stepGraph.lean, { keepOutputsOnDevice: true });
   const evalProgram = s.evalBatches?.length ? await Program.load(backend, buildEvalGraph(workload)) : null;
   const routing = new Map(optimizer.route(workload.params).map((r) => [r.param, r]));
   const start = s.resumeFrom?.step ?? 0;
@@ -98,8 +99,8 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   const evalsWriter = await TableWriter.open(s.dir, EVALS_TABLE, resume);
   const writers = [stepsWriter, layersWriter, evalsWriter];
 
-  const baseFetches = ["loss", "grad_norm", "diagnostics", ...(stepGraph.scalarNames.length ? ["scalars"] : []),
-    ...workload.params.map((p) => next(paramInput(p.name))), ...stepGraph.state.map((st) => next(stateInput(st.key)))];
+  const leanFetches = stepGraph.lean.outputs.map((o) => o.name);
+  const logFetches = [...leanFetches, "diagnostics"];
   const t0 = performance.now();
   const priorS = s.resumeFrom?.wallS ?? 0;
   const wall = () => priorS + (performance.now() - t0) / 1000;
@@ -116,8 +117,10 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
       feeds.lr = new Float32Array([lr]);
       feeds.step = new Float32Array([step]);
       const observed = s.observer?.wants(step) ?? false;
-      const fetches = observed ? [...baseFetches, ...workload.params.map((p) => gradOutput(p.name))] : baseFetches;
-      const out = await program.run(feeds, fetches);
+      const logsLayers = observed || step % s.layersEvery === 0 || step === s.steps - 1;
+      const out = !logsLayers
+        ? await leanProgram.run(feeds, leanFetches)
+        : await program.run(feeds, observed ? [...logFetches, ...workload.params.map((p) => gradOutput(p.name))] : logFetches);
       loss = Number((await backend.read(out.loss))[0]);
       if (observed) await observe(s, step, feeds, out);
       advance(backend, feeds, out, stepGraph);
@@ -133,7 +136,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
       const row: Record<string, number> = { step, wall_s: wall(), train_loss: loss, lr, grad_norm: gradNorm, items_per_s: itemsPerS };
       stepGraph.scalarNames.forEach((n, i) => extraScalars.includes(n) && (row[n] = Number(scalars[i])));
       stepsWriter.append(row);
-      if (observed || step % s.layersEvery === 0 || step === s.steps - 1) {
+      if (logsLayers) {
         const diag = FLOAT(await backend.read(out.diagnostics));
         const extra = s.observer?.layerColumns?.(step);
         workload.params.forEach((p, i) => {
@@ -160,6 +163,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   } finally {
     if (!finalized) for (const w of writers) w.close();
     await program.release();
+    await leanProgram.release();
     await evalProgram?.release();
   }
 }

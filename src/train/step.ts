@@ -20,7 +20,13 @@ export interface StateSlot {
 
 /** A compiled step graph and the names it reads and writes. */
 export interface StepGraph {
+  /** Every output, per-layer diagnostics and raw gradients included: for the steps that log them. */
   model: OnnxModel;
+  /**
+   * The same step without the per-layer diagnostics and raw gradients. ONNX Runtime computes every node of a
+   * graph whatever is fetched, so steps that log no layer rows run this smaller graph.
+   */
+  lean: OnnxModel;
   params: readonly ParamSpec[];
   state: readonly StateSlot[];
   /** Names of the optimizer scalars, in the order of the `scalars` output. */
@@ -108,8 +114,12 @@ export function buildStepGraph(workload: Workload, optimizer: Optimizer, dtype: 
   const scalarNames = Object.keys(result.scalars);
   const scalars = stack(scalarNames.map((k) => result.scalars[k]));
   if (scalars) outputs.scalars = scalars;
+  const leanOutputs = Object.fromEntries(
+    Object.entries(outputs).filter(([name]) => name !== "diagnostics" && !name.startsWith("grad/")),
+  );
   return {
     model: exportOnnx(outputs, `${workload.name}-${optimizer.name}-step`),
+    lean: exportOnnx(leanOutputs, `${workload.name}-${optimizer.name}-step-lean`),
     params: workload.params,
     state: slots,
     scalarNames,
