@@ -20,8 +20,8 @@ export const lrSweep: Suite = {
     const s = SCALE_SETTINGS[scale];
     const jobs: SuiteJob[] = [];
     const workloads = [
-      { workload: s.gpt, data: s.textData, tokenizer: s.tokenizer, fstar: s.fstarText },
-      { workload: s.cnn, data: "default", tokenizer: s.tokenizer, fstar: 0 },
+      { workload: s.gpt, data: s.textData, tokenizer: s.tokenizer, fstar: s.fstarText, steps: s.sweepSteps },
+      { workload: s.cnn, data: "default", tokenizer: s.tokenizer, fstar: 0, steps: s.cnnSweepSteps },
     ];
     for (const w of workloads) {
       for (const optimizer of SWEEP_OPTIMIZERS) {
@@ -37,13 +37,13 @@ export const lrSweep: Suite = {
                 workload: w.workload,
                 optimizer,
                 opt: { lr, ...momo },
-                steps: s.sweepSteps,
+                steps: w.steps,
                 seed,
                 data: w.data,
                 tokenizer: w.tokenizer,
-                evalEvery: s.sweepSteps,
+                evalEvery: w.steps,
                 evalBatches: s.evalBatches,
-                layersEvery: s.sweepSteps,
+                layersEvery: w.steps,
               },
             });
           }

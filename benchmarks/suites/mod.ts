@@ -3,9 +3,10 @@ import type { Suite } from "../../src/suite/types.ts";
 import { gluonSmoothness } from "./gluon_smoothness.ts";
 import { gluonVsTuned } from "./gluon_vs_tuned.ts";
 import { lrSweep } from "./lr_sweep.ts";
+import { stepTime } from "./step_time.ts";
 
 /** Every suite by name. */
-export const SUITES: readonly Suite[] = [gluonSmoothness, lrSweep, gluonVsTuned];
+export const SUITES: readonly Suite[] = [gluonSmoothness, lrSweep, gluonVsTuned, stepTime];
 
 /** The suites named by `--suite` (a name or "all"), or an error listing the valid names. */
 export function selectSuites(name: string): Suite[] {

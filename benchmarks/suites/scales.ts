@@ -2,6 +2,25 @@
  * What each scale means for the suites (DESIGN.md decision 6: a scale changes sizes, steps and grids,
  * never code paths). `tiny` is sized so that the default `deno task reproduce` finishes within 20 minutes
  * on 2 CPU cores; `small` is about an hour on a CPU; `paper` is the papers' own configurations, for GPUs.
+ *
+ * The tiny budget. On the 2-core development machine, shared with other jobs, a nanogpt-tiny step costs
+ * 0.07 s idle and 0.3-0.5 s at load average 5-8; a cnn-tiny step 0.02-0.15 s; building a job (data, graph,
+ * session) 1-2.5 s; one smoothness pair of the modded model in Scion's norms (exact singular values of 24
+ * matrices, on the host) 5-25 s, while Euclidean and CNN pairs are nearly free. Estimate for the 68 jobs
+ * at load 5-8 (the worst case seen):
+ *
+ * | suite            | jobs | steps | estimate (loaded machine)                                        |
+ * | ---------------- | ---- | ----- | ---------------------------------------------------------------- |
+ * | gluon-smoothness | 4    | 60/60 | 3 x 60 x 0.5 + 5 pairs x (15 + 25) + CNN 7 = 297 s               |
+ * | lr-sweep (GPT)   | 30   | 20    | 30 x (20 x 0.45 + 0.8) = 294 s                                   |
+ * | lr-sweep (CNN)   | 30   | 20    | 30 x (20 x 0.15 + 2.5) = 165 s                                   |
+ * | gluon-vs-tuned   | 1    | 60    | 60 x 0.5 = 30 s (the uScion run is shared)                       |
+ * | step-time        | 3    | 16    | 28 s                                                             |
+ * | set-up, report   |      |       | 124 s                                                            |
+ * | total            | 68   |       | about 940 s = 15.7 min                                           |
+ *
+ * Measured: with 80 smoothness steps and 30 CNN sweep steps the whole run took 19:10 at load 5-8; with the
+ * settings below it took 8:28 wall (374 s CPU) as the load fell from 4 to 2 during the run.
  */
 import type { Scale } from "../../src/report/claims.ts";
 
@@ -12,8 +31,10 @@ export interface ScaleSettings {
   /** The modded-nanogpt workload of the Gluon smoothness runs. */
   gptModded: string;
   cnn: string;
-  /** Training steps of one LR-sweep run, and of one smoothness run. */
+  /** Training steps of one LR-sweep run of the language model, and of the CNN. */
   sweepSteps: number;
+  cnnSweepSteps: number;
+  /** Training steps of one smoothness run (language model, CNN). */
   smoothnessSteps: number;
   cnnSmoothnessSteps: number;
   /** Smoothness pairs every this many steps (the Gluon NanoGPT run: 50; CNN: 2). */
@@ -23,6 +44,8 @@ export interface ScaleSettings {
   lrFactors: number[];
   /** Momo's lower bound F* on the text loss: below the best loss the tiny model reaches in its budget. */
   fstarText: number;
+  /** Training steps of one step-time run. */
+  timingSteps: number;
   evalEvery: number;
   evalBatches: number;
   /** Text data: "default" (Moby Dick, chars) below paper scale. */
@@ -30,7 +53,12 @@ export interface ScaleSettings {
   tokenizer: "char" | "gpt2";
 }
 
-const THIRDS = [1 / 9, 1 / 3, 1, 3, 9];
+/**
+ * The tiny LR grid, in factors of 3 around each optimizer's default, shifted up: in 20 steps an LR below a
+ * third of the default is far outside every basin, while the high end is where the Momo and MuonMax claims
+ * (robustness to large LRs) are decided.
+ */
+const TINY_LR_FACTORS = [1 / 3, 1, 3, 9, 27];
 
 /** The settings of each scale. */
 export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
@@ -38,13 +66,15 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     gpt: "nanogpt-tiny",
     gptModded: "nanogpt-tiny-modded",
     cnn: "cnn-tiny",
-    sweepSteps: 60,
-    smoothnessSteps: 200,
-    cnnSmoothnessSteps: 100,
+    sweepSteps: 20,
+    cnnSweepSteps: 20,
+    smoothnessSteps: 60,
+    cnnSmoothnessSteps: 60,
     smoothnessEvery: 10,
-    cnnSmoothnessEvery: 5,
-    lrFactors: THIRDS,
+    cnnSmoothnessEvery: 3,
+    lrFactors: TINY_LR_FACTORS,
     fstarText: 1.5,
+    timingSteps: 16,
     evalEvery: 30,
     evalBatches: 4,
     textData: "default",
@@ -55,12 +85,14 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     gptModded: "nanogpt-small-modded",
     cnn: "cnn-small",
     sweepSteps: 600,
+    cnnSweepSteps: 600,
     smoothnessSteps: 1000,
     cnnSmoothnessSteps: 400,
     smoothnessEvery: 25,
     cnnSmoothnessEvery: 4,
     lrFactors: [1 / 27, 1 / 9, 1 / 3, 1, 3, 9, 27],
     fstarText: 1.0,
+    timingSteps: 100,
     evalEvery: 100,
     evalBatches: 16,
     textData: "default",
@@ -71,12 +103,14 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     gptModded: "nanogpt-124m-modded",
     cnn: "cnn-airbench",
     sweepSteps: 1900,
+    cnnSweepSteps: 1900,
     smoothnessSteps: 5000,
     cnnSmoothnessSteps: 200,
     smoothnessEvery: 50,
     cnnSmoothnessEvery: 2,
     lrFactors: [1 / 10, 0.3, 1, 3, 10, 30],
     fstarText: 3.2,
+    timingSteps: 100,
     evalEvery: 125,
     evalBatches: 64,
     textData: "default",

@@ -9,16 +9,22 @@ import {
   AUTHORS_USED_STEPS,
   authorsLayers,
   type AuthorsLog,
-  fitL0L1,
   groupL1Ratio,
   LAYER_GROUPS,
   type LayerGroup,
   layersChartSpec,
   median,
   parseAuthorsLog,
-  predictedStep,
 } from "../smoothness/mod.ts";
-import { readColumns } from "../trace/mod.ts";
+import {
+  type FitConvention,
+  fitConvention,
+  fitLayer,
+  type LayerFit,
+  type LayerSeries,
+  readRunLayers,
+  withoutFirstEstimate,
+} from "../smoothness/run_fit.ts";
 
 const GROUP_NAMES = LAYER_GROUPS.join(", ");
 const PRESET_NAMES = Object.keys(AUTHORS_USED_STEPS).join(", ");
@@ -47,55 +53,17 @@ Options:
   -h, --help            show this help`;
 
 /** The parsed command line. */
-interface Options {
+interface Options extends FitConvention {
   input: string;
-  lambda: number;
-  dropFirst: boolean;
   used: Partial<Record<LayerGroup, number>>;
   json: boolean;
   chart: string | undefined;
 }
 
-/** One layer's estimates, ready to fit. */
-interface LayerSeries {
-  param: number;
-  layer: string;
-  group: LayerGroup | null;
-  step: number[];
-  lHat: number[];
-  gradDual: number[];
-  /** The stepsize the run recorded for the layer (median radius), or null where the input has none. */
-  recordedStep: number | null;
-}
-
-/** The stepsize group of each parameter role of src/models (see {@link LAYER_GROUPS}). */
-const ROLE_GROUPS: Readonly<Record<string, LayerGroup>> = {
-  hidden: "hidden",
-  conv: "hidden",
-  bias: "hidden",
-  gain: "hidden",
-  embedding: "embed",
-  position: "embed",
-  tied_embedding: "embed",
-  head: "head",
-};
-
 /** Layers of one input and the unit of their steps. */
 interface LoadedLayers {
   stepUnit: "iteration" | "epoch";
   layers: LayerSeries[];
-}
-
-/** A layer's result: the --json object. */
-interface LayerResult {
-  param: number;
-  layer: string;
-  L0: number;
-  L1: number;
-  mse_rel: number;
-  above: number;
-  predicted_step: number;
-  used_step: number | null;
 }
 
 /** Runs the command with `args` (without the program name) and returns the exit code. */
@@ -149,15 +117,15 @@ function parseOptions(args: string[]): Options | "help" {
   if (values.norms !== "scion" && values.norms !== "euclidean") {
     throw new Error(`--norms must be scion or euclidean, got "${values.norms}"`);
   }
-  const euclidean = values.norms === "euclidean";
-  const lambda = values.lambda === undefined ? (euclidean ? 0 : 5) : Number(values.lambda);
+  const convention = fitConvention(values.norms);
+  const lambda = values.lambda === undefined ? convention.lambda : Number(values.lambda);
   if (!(Number.isFinite(lambda) && lambda >= 0)) {
     throw new Error(`--lambda must be a number >= 0, got "${values.lambda}"`);
   }
   return {
     input: positionals[0],
     lambda,
-    dropFirst: values["drop-first"] ?? euclidean,
+    dropFirst: values["drop-first"] ?? convention.dropFirst,
     used: values.used === undefined ? {} : parseUsedSteps(values.used),
     json: values.json,
     chart: values.chart,
@@ -187,7 +155,9 @@ function parseUsedSteps(text: string): Partial<Record<LayerGroup, number>> {
 async function run(options: Options): Promise<void> {
   const loaded = await loadLayers(options.input);
   const layers = options.dropFirst ? loaded.layers.map(withoutFirstEstimate) : loaded.layers;
-  const results = layers.map((layer) => fitLayer(layer, options));
+  const results = layers.map((layer) =>
+    fitLayer(layer, { lambda: options.lambda, dropFirst: false }, options.used)
+  );
   if (options.json) console.log(JSON.stringify(results, null, 1));
   else console.log(formatReport(options, layers, results));
   if (options.chart) {
@@ -215,49 +185,8 @@ async function loadLayers(path: string): Promise<LoadedLayers> {
       : (error as Error).message;
     throw new Error(`cannot read ${path}: ${reason}`);
   }
-  if (info.isDirectory) return await layersOfRunDir(path);
+  if (info.isDirectory) return { stepUnit: "iteration", layers: await readRunLayers(path) };
   return layersOfAuthorsLog(parseAuthorsLog(await Deno.readTextFile(path), path));
-}
-
-/**
- * A run directory's layers, in order of first appearance: the rows of its `layers` table where l_hat and
- * grad_dual_next were measured.
- */
-async function layersOfRunDir(dir: string): Promise<LoadedLayers> {
-  const columns = await readColumns(dir, "layers");
-  const needed = ["step", "layer", "role", "radius", "l_hat", "grad_dual_next"];
-  const missing = needed.filter((name) => !(name in columns));
-  if (missing.length) throw new Error(`${dir}: the layers table lacks column(s) ${missing.join(", ")}`);
-  const { step, layer, role, radius, l_hat, grad_dual_next } = columns;
-  const found = new Map<string, LayerSeries & { radii: number[] }>();
-  for (let row = 0; row < step.length; row++) {
-    if (l_hat[row] === null || grad_dual_next[row] === null) continue;
-    const name = String(layer[row]);
-    const series = found.get(name) ?? {
-      param: found.size,
-      layer: name,
-      group: ROLE_GROUPS[String(role[row])] ?? null,
-      step: [],
-      lHat: [],
-      gradDual: [],
-      recordedStep: null,
-      radii: [],
-    };
-    found.set(name, series);
-    series.step.push(Number(step[row]));
-    series.lHat.push(Number(l_hat[row]));
-    series.gradDual.push(Number(grad_dual_next[row]));
-    series.radii.push(Number(radius[row]));
-  }
-  if (found.size === 0) {
-    throw new Error(
-      `${dir}: no smoothness estimates (l_hat is null on every row); run with the smoothness check on`,
-    );
-  }
-  return {
-    stepUnit: "iteration",
-    layers: [...found.values()].map(({ radii, ...series }) => ({ ...series, recordedStep: median(radii) })),
-  };
 }
 
 /** An authors' log as layers, named where the model is certain. */
@@ -268,6 +197,7 @@ function layersOfAuthorsLog(log: AuthorsLog): LoadedLayers {
     layers: log.params.map((series, i) => ({
       param: series.param,
       layer: labels?.[i].name ?? `param ${series.param}`,
+      role: null,
       group: labels?.[i].group ?? null,
       step: series.step,
       lHat: series.lHat,
@@ -277,38 +207,8 @@ function layersOfAuthorsLog(log: AuthorsLog): LoadedLayers {
   };
 }
 
-/** A layer without its first estimate. */
-function withoutFirstEstimate(layer: LayerSeries): LayerSeries {
-  return {
-    ...layer,
-    step: layer.step.slice(1),
-    lHat: layer.lHat.slice(1),
-    gradDual: layer.gradDual.slice(1),
-  };
-}
-
-/** Fits one layer and predicts its stepsize. */
-function fitLayer(layer: LayerSeries, options: Options): LayerResult {
-  let fit;
-  try {
-    fit = fitL0L1(layer.gradDual, layer.lHat, { lambda: options.lambda });
-  } catch (error) {
-    throw new Error(`${layer.layer} (param ${layer.param}): ${(error as Error).message}`);
-  }
-  return {
-    param: layer.param,
-    layer: layer.layer,
-    L0: fit.L0,
-    L1: fit.L1,
-    mse_rel: fit.mseRel,
-    above: fit.above,
-    predicted_step: predictedStep(fit, layer.gradDual).step,
-    used_step: (layer.group === null ? undefined : options.used[layer.group]) ?? layer.recordedStep,
-  };
-}
-
 /** The human-readable report: settings, the per-layer table, and per-group summaries. */
-function formatReport(options: Options, layers: LayerSeries[], results: LayerResult[]): string {
+function formatReport(options: Options, layers: LayerSeries[], results: LayerFit[]): string {
   const rows = results.map((r, i) => [
     String(r.param),
     r.layer,

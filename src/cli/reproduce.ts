@@ -1,0 +1,357 @@
+/**
+ * `deno task reproduce`: runs the papers' experiments as suites (benchmarks/suites) and builds one report
+ * with a verdict per paper claim. Every job trains into `<out>/runs/<job slug>-<config hash 12>`, so a
+ * rerun finds its finished runs and skips them, resumes interrupted ones from their checkpoint and restarts
+ * the rest: an interrupted reproduce continues where it stopped. `--shard i/N` runs every N-th job (plus
+ * any earlier job whose fit one of them needs) and prints the `deno task report` command that merges the
+ * shards' folders.
+ */
+import { parseArgs } from "node:util";
+import { selectSuites, SUITES } from "../../benchmarks/suites/mod.ts";
+import { makeWorkload } from "../models/presets.ts";
+import { assembleReport, loadRuns, verdictTableText } from "../report/assemble.ts";
+import { type Scale, SCALES } from "../report/claims.ts";
+import { writeReport } from "../report/html.ts";
+import { type BackendName, BACKENDS, parseBackendName } from "../runtime/mod.ts";
+import { fitRun, writeFitFile } from "../smoothness/run_fit.ts";
+import { expandSuites, fullConfig, jobLines, parseShard, type Shard, shardJobs } from "../suite/jobs.ts";
+import type { SuiteJob } from "../suite/types.ts";
+import { readColumns } from "../trace/arrow_read.ts";
+import { configHash } from "../trace/config_hash.ts";
+import { pathExists } from "../trace/fs_util.ts";
+import { manifestPath, readManifest } from "../trace/run_dir.ts";
+import { checkpointPath } from "../train/checkpoint.ts";
+import { JOB_DEFAULTS, runJob } from "../train/job.ts";
+import { intOption, runMain } from "./args.ts";
+import { formatDuration, ProgressBar } from "./progress.ts";
+
+const HELP = `deno task reproduce [options]
+
+Runs the papers' experiments (suites of jobs) and writes one HTML report with a verdict per paper claim.
+Finished runs are reused, interrupted ones resumed: rerun the same command to continue.
+
+  --scale S          ${
+  SCALES.join(" | ")
+} (default tiny: minutes on 2 CPU cores; small: about an hour; paper: GPUs)
+  --suite NAME       ${SUITES.map((s) => s.name).join(" | ")} | all (default all)
+  --seeds N          seeds per job (default 1)
+  --backend NAME     ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
+  --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads})
+  --data SPEC        data of the language-model jobs, as deno task run --data takes it (e.g. fineweb:DIR)
+  --out DIR          output folder (default reports/reproduce-<scale>): runs/, fits/, index.html, one .svg per chart
+  --shard i/N        run every N-th job starting at i (0-based) and print the command that merges the shards
+  --list-jobs        print one JSON line per job (of the shard, with --shard) and exit
+  -h, --help         this text
+
+Suites:
+${SUITES.map((s) => `  ${s.name}: ${s.description}`).join("\n")}`;
+
+/** The parsed command line. */
+export interface ReproduceArgs {
+  scale: Scale;
+  suite: string;
+  seeds: number;
+  backend: BackendName;
+  threads: number;
+  data: string | undefined;
+  out: string;
+  shard: Shard | undefined;
+  listJobs: boolean;
+}
+
+/** Parses the command line (null for --help); bad values throw naming the flag. */
+export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      scale: { type: "string", default: "tiny" },
+      suite: { type: "string", default: "all" },
+      seeds: { type: "string", default: "1" },
+      backend: { type: "string", default: JOB_DEFAULTS.backend },
+      threads: { type: "string", default: String(JOB_DEFAULTS.threads) },
+      data: { type: "string" },
+      out: { type: "string" },
+      shard: { type: "string" },
+      "list-jobs": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) return null;
+  if (positionals.length) throw new Error(`unexpected argument "${positionals[0]}"; see --help`);
+  if (!(SCALES as readonly string[]).includes(values.scale)) {
+    throw new Error(`--scale must be one of ${SCALES.join(", ")}, got "${values.scale}"`);
+  }
+  const scale = values.scale as Scale;
+  selectSuites(values.suite);
+  return {
+    scale,
+    suite: values.suite,
+    seeds: intOption("seeds", values.seeds, 1)!,
+    backend: parseBackendName(values.backend),
+    threads: intOption("threads", values.threads, 1)!,
+    data: values.data,
+    out: values.out ?? `reports/reproduce-${scale}`,
+    shard: values.shard === undefined ? undefined : parseShard(values.shard),
+    listJobs: values["list-jobs"],
+  };
+}
+
+/**
+ * The jobs of the command line: the suites expanded at the scale and seeds, with the backend, threads and
+ * (for language-model jobs) data of the command line.
+ */
+export async function commandJobs(args: ReproduceArgs): Promise<SuiteJob[]> {
+  const jobs = await expandSuites(selectSuites(args.suite), args.scale, args.seeds);
+  return jobs.map((job) => {
+    const text = args.data !== undefined &&
+      makeWorkload(job.config.workload, job.config.model).kind === "text";
+    return {
+      ...job,
+      config: {
+        ...job.config,
+        backend: args.backend,
+        threads: args.threads,
+        ...(text ? { data: args.data } : {}),
+      },
+    };
+  });
+}
+
+/** The jobs a shard runs: its own, plus (first, in list order) every earlier job whose fit they need. */
+export function jobsWithDependencies(all: readonly SuiteJob[], selected: readonly SuiteJob[]): SuiteJob[] {
+  const byId = new Map(all.map((j) => [j.id, j]));
+  const needed = new Set<string>();
+  const add = (job: SuiteJob) => {
+    if (needed.has(job.id)) return;
+    needed.add(job.id);
+    if (!job.fitFrom) return;
+    const dependency = byId.get(job.fitFrom);
+    if (!dependency) {
+      throw new Error(`job ${job.id} needs the fit of ${job.fitFrom}, which is not in the job list`);
+    }
+    add(dependency);
+  };
+  selected.forEach(add);
+  return all.filter((j) => needed.has(j.id));
+}
+
+/** A job id as a file name: "/" -> "_", other unsafe characters -> "-". */
+export function jobSlug(id: string): string {
+  return id.replaceAll("/", "_").replace(/[^A-Za-z0-9._-]+/g, "-");
+}
+
+/** The run directory of a job: `<out>/runs/<slug>-<first 12 hex digits of its config hash>`. */
+export async function runDirOf(out: string, job: SuiteJob): Promise<string> {
+  return `${out}/runs/${jobSlug(job.id)}-${(await configHash(fullConfig(job))).slice(0, 12)}`;
+}
+
+/** What a job did this time. */
+export type JobAction = "trained" | "resumed" | "restarted" | "reused" | "failed";
+
+/** How one job went. */
+export interface JobSummary {
+  id: string;
+  dir: string;
+  action: JobAction;
+  /** The run's status at the end ("failed" when the job threw). */
+  status: string;
+  valLoss: number | null;
+  wallS: number;
+  error?: string;
+}
+
+/** Options of {@link reproduceJobs}. */
+export interface ReproduceJobsOptions {
+  /** Output folder: runs go to `<out>/runs`, fit files to `<out>/fits`. */
+  out: string;
+  /** Where the one-line summaries go (default console.log). */
+  print?: (line: string) => void;
+  /** Draw the progress bar (default: when stderr is a terminal). */
+  progress?: boolean;
+}
+
+/** What to do with a job's run directory. */
+type Plan = "new" | "reuse" | "resume" | "restart";
+
+/** Finished runs are reused; running ones with a checkpoint resumed; the rest (no checkpoint, failed) restarted. */
+async function planOf(dir: string): Promise<Plan> {
+  if (!pathExists(manifestPath(dir))) return "new";
+  const { status } = await readManifest(dir);
+  if (status === "done" || status === "diverged") return "reuse";
+  return status === "running" && pathExists(checkpointPath(dir)) ? "resume" : "restart";
+}
+
+/** The last validation loss a run logged, or null. */
+async function lastValLoss(dir: string): Promise<number | null> {
+  const losses = (await readColumns(dir, "evals")).loss ?? [];
+  return losses.length ? Number(losses[losses.length - 1]) : null;
+}
+
+/**
+ * Runs the jobs in order into `<out>/runs`, reusing, resuming or restarting existing run directories (see
+ * the module comment). A job with `fitFrom` gets the (L0, L1) fit of that job's run, written to
+ * `<out>/fits/<slug>.json`. A job that fails is reported and the others go on.
+ */
+export async function reproduceJobs(
+  jobs: readonly SuiteJob[],
+  options: ReproduceJobsOptions,
+): Promise<JobSummary[]> {
+  const print = options.print ?? console.log;
+  const dirs = new Map<string, string>();
+  for (const job of jobs) dirs.set(job.id, await runDirOf(options.out, job));
+  const totalSteps = jobs.reduce((n, j) => n + fullConfig(j).steps, 0);
+  const bar = new ProgressBar("reproduce", totalSteps, options.progress);
+  const summaries: JobSummary[] = [];
+  let doneSteps = 0;
+  for (const [index, job] of jobs.entries()) {
+    const dir = dirs.get(job.id)!;
+    const config = fullConfig(job);
+    const status = (step: number) => `job ${index + 1}/${jobs.length} ${job.id} step ${step}/${config.steps}`;
+    let summary: JobSummary;
+    try {
+      const plan = await planOf(dir);
+      if (plan === "reuse") {
+        const m = await readManifest(dir);
+        summary = {
+          id: job.id,
+          dir,
+          action: "reused",
+          status: m.status,
+          valLoss: await lastValLoss(dir),
+          wallS: m.wall_s ?? 0,
+        };
+      } else {
+        if (plan === "restart") await Deno.remove(dir, { recursive: true });
+        const outcome = await runJob(config, {
+          out: dir,
+          resume: plan === "resume",
+          resolvedOpt: job.fitFrom ? { fit: await fitFileFor(job.fitFrom, dirs, options.out) } : undefined,
+          onProgress: (p) => bar.update(doneSteps + p.step, status(p.step)),
+        });
+        const action = plan === "new" ? "trained" : plan === "resume" ? "resumed" : "restarted";
+        summary = {
+          id: job.id,
+          dir,
+          action,
+          status: outcome.status,
+          valLoss: outcome.valLoss,
+          wallS: outcome.wallS,
+        };
+      }
+    } catch (error) {
+      summary = {
+        id: job.id,
+        dir,
+        action: "failed",
+        status: "failed",
+        valLoss: null,
+        wallS: 0,
+        error: (error as Error).message,
+      };
+    }
+    doneSteps += config.steps;
+    bar.finish();
+    print(summaryLine(summary, index, jobs.length));
+    bar.update(doneSteps, status(config.steps));
+    summaries.push(summary);
+  }
+  bar.finish();
+  return summaries;
+}
+
+/** Fits the run of job `id` and writes the fit file Gluon reads; returns its path. */
+async function fitFileFor(id: string, dirs: ReadonlyMap<string, string>, out: string): Promise<string> {
+  const dir = dirs.get(id);
+  if (!dir) throw new Error(`needs the fit of ${id}, which is not in the job list`);
+  if (!pathExists(manifestPath(dir))) {
+    throw new Error(`needs the fit of ${id}, whose run ${dir} does not exist`);
+  }
+  const { status } = await readManifest(dir);
+  if (status !== "done") {
+    throw new Error(`needs the fit of ${id}, whose run ${dir} ended with status ${status}`);
+  }
+  const path = `${out}/fits/${jobSlug(id)}.json`;
+  await Deno.mkdir(`${out}/fits`, { recursive: true });
+  await writeFitFile(path, (await fitRun(dir)).fits);
+  return path;
+}
+
+/** "[ 3/65] trained  done      val 2.7369   14.3 s  lr-sweep/..." (or the error of a failed job). */
+function summaryLine(s: JobSummary, index: number, total: number): string {
+  const n = String(total).length;
+  const position = `[${String(index + 1).padStart(n)}/${total}]`;
+  if (s.action === "failed") return `${position} FAILED   ${s.id}: ${s.error}`;
+  const val = s.valLoss === null ? "-" : s.valLoss.toFixed(4);
+  return `${position} ${s.action.padEnd(9)} ${s.status.padEnd(8)} val ${val.padEnd(8)} ${
+    s.wallS.toFixed(1).padStart(7)
+  } s  ${s.id}`;
+}
+
+/** Runs `deno task reproduce` with `argv`; lines go to `print`. Returns the exit code. */
+export async function main(argv: string[], print: (line: string) => void = console.log): Promise<number> {
+  const args = parseReproduceArgs(argv);
+  if (!args) {
+    print(HELP);
+    return 0;
+  }
+  const all = await commandJobs(args);
+  const mine = args.shard ? shardJobs(all, args.shard) : all;
+  if (args.listJobs) {
+    for (const line of await jobLines(mine)) print(line);
+    return 0;
+  }
+  const jobs = jobsWithDependencies(all, mine);
+  const shardText = args.shard ? ` (shard ${args.shard.index}/${args.shard.count} of ${all.length})` : "";
+  print(
+    `reproduce: ${mine.length} jobs${shardText}, ${args.scale} scale, suite ${args.suite}, -> ${args.out}`,
+  );
+  if (jobs.length > mine.length) {
+    print(`also runs ${jobs.length - mine.length} job(s) of other shards whose fit this shard's jobs need`);
+  }
+  const t0 = performance.now();
+  const summaries = await reproduceJobs(jobs, { out: args.out, print });
+  const failed = summaries.filter((s) => s.action === "failed");
+  const trained = summaries.filter((s) => s.action !== "reused" && s.action !== "failed").length;
+  print(
+    `${summaries.length} jobs: ${trained} trained, ${
+      summaries.length - trained - failed.length
+    } reused, ${failed.length} failed`,
+  );
+  if (args.shard) {
+    print(
+      `shard ${args.shard.index}/${args.shard.count} done. When every shard is done, copy their output folders ` +
+        `to one machine and merge them with:\n  deno task report ${args.out} <the other shards' folders...> ` +
+        `--scale ${args.scale} --out <report folder>`,
+    );
+  } else {
+    const { runs, skipped } = await loadRuns(
+      summaries.filter((s) => s.action !== "failed").map((s) => s.dir),
+    );
+    const report = await assembleReport(runs, {
+      scale: args.scale,
+      title: `lmo-bench reproduction (${args.scale} scale)`,
+      command: ["deno task reproduce", ...argv].join(" "),
+      config: {
+        scale: args.scale,
+        suite: args.suite,
+        seeds: args.seeds,
+        backend: args.backend,
+        threads: args.threads,
+        data: args.data ?? "suite default",
+        out: args.out,
+        jobs: jobs.length,
+      },
+      outDir: args.out,
+      skipped,
+    });
+    const { html, svgs } = await writeReport(args.out, report);
+    print(`\nreport: ${html} (${svgs.length} charts, also as SVG)\n`);
+    print(verdictTableText(report.verdicts));
+  }
+  print(`\ntotal wall time ${formatDuration((performance.now() - t0) / 1000)}`);
+  for (const f of failed) print(`failed: ${f.id}: ${f.error}`);
+  return failed.length ? 1 : 0;
+}
+
+if (import.meta.main) runMain((argv) => main(argv));

@@ -1,0 +1,222 @@
+/**
+ * `deno task reproduce`: deterministic job lists, shards that partition them, reuse of finished runs, fits
+ * handed to dependent jobs, and resuming or restarting interrupted runs.
+ */
+import assert from "node:assert/strict";
+import { SUITES } from "../benchmarks/suites/mod.ts";
+import {
+  jobSlug,
+  jobsWithDependencies,
+  main,
+  parseReproduceArgs,
+  reproduceJobs,
+  runDirOf,
+} from "../src/cli/reproduce.ts";
+import { parseSmoothnessFit } from "../src/optim/gluon.ts";
+import { fitRun } from "../src/smoothness/run_fit.ts";
+import { expandSuites, fullConfig, shardJobs } from "../src/suite/jobs.ts";
+import type { SuiteJob } from "../src/suite/types.ts";
+import { readColumns } from "../src/trace/arrow_read.ts";
+import { configHash } from "../src/trace/config_hash.ts";
+import { readManifest } from "../src/trace/run_dir.ts";
+import { checkpointPath } from "../src/train/checkpoint.ts";
+
+const REPO = new URL("../", import.meta.url);
+const TINY_GPT = { layers: 1, heads: 2, width: 16, context: 8, batch: 2 };
+
+/** Runs `main` and returns its exit code and printed lines. */
+async function capture(argv: string[]): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const code = await main(argv, (line) => lines.push(line));
+  return { code, lines };
+}
+
+/** id -> config hash of `--list-jobs` lines. */
+function hashesById(lines: string[]): Map<string, string> {
+  return new Map(lines.map((l) => JSON.parse(l)).map((j) => [j.id, j.config_hash]));
+}
+
+Deno.test("--list-jobs: one JSON line per job, the same every time, with the command line's overrides", async () => {
+  const first = await capture(["--list-jobs"]);
+  const second = await capture(["--list-jobs"]);
+  assert.equal(first.code, 0);
+  assert.deepEqual(first.lines, second.lines);
+  const expected = await expandSuites(SUITES, "tiny", 1);
+  const parsed = first.lines.map((l) => JSON.parse(l));
+  assert.deepEqual(parsed.map((j) => j.id), expected.map((j) => j.id));
+  assert.deepEqual(parsed.map((j) => j.position), expected.map((_, i) => i));
+  // The listed hash is the hash of the full config the job trains with (defaults: native, 2 threads).
+  for (const [i, job] of expected.entries()) {
+    assert.equal(
+      parsed[i].config_hash,
+      await configHash({ ...fullConfig(job), backend: "native", threads: 2 }),
+    );
+  }
+  const wasm = hashesById((await capture(["--list-jobs", "--backend", "wasm", "--threads", "1"])).lines);
+  for (const [i, job] of expected.entries()) {
+    assert.equal(wasm.get(job.id), await configHash({ ...fullConfig(job), backend: "wasm", threads: 1 }));
+    assert.notEqual(wasm.get(job.id), parsed[i].config_hash);
+  }
+  const seeds = (await capture(["--list-jobs", "--suite", "lr-sweep", "--seeds", "2"])).lines.map((l) =>
+    JSON.parse(l)
+  );
+  assert.ok(seeds.every((j) => j.suite === "lr-sweep"));
+  assert.deepEqual(new Set(seeds.map((j) => j.seed)), new Set([0, 1]));
+});
+
+Deno.test("--shard: the shards 0/3, 1/3, 2/3 partition the unsharded job list (ids and hashes)", async () => {
+  const all = hashesById((await capture(["--list-jobs"])).lines);
+  const union = new Map<string, string>();
+  let count = 0;
+  for (let i = 0; i < 3; i++) {
+    const shard = hashesById((await capture(["--list-jobs", "--shard", `${i}/3`])).lines);
+    count += shard.size;
+    for (const [id, hash] of shard) union.set(id, hash);
+  }
+  assert.equal(count, all.size, "no job is in two shards");
+  assert.deepEqual([...union.entries()].sort(), [...all.entries()].sort());
+});
+
+Deno.test("a shard also runs the earlier jobs whose fit its jobs need", async () => {
+  const all = await expandSuites(SUITES, "tiny", 1);
+  const gluon = all.find((j) => j.fitFrom)!;
+  const mine = [gluon];
+  const withDeps = jobsWithDependencies(all, mine);
+  assert.deepEqual(withDeps.map((j) => j.id), [gluon.fitFrom, gluon.id]);
+  assert.deepEqual(jobsWithDependencies(all, shardJobs(all, { index: 0, count: 1 })), all);
+  assert.throws(() => jobsWithDependencies([gluon], [gluon]), /needs the fit of .*not in the job list/);
+});
+
+Deno.test("command-line errors name the flag", () => {
+  assert.throws(() => parseReproduceArgs(["--scale", "huge"]), /--scale must be one of tiny, small, paper/);
+  assert.throws(() => parseReproduceArgs(["--shard", "3/3"]), /--shard must be i\/N with 0 <= i < N/);
+  assert.throws(() => parseReproduceArgs(["--suite", "nope"]), /unknown suite "nope"; valid suites: .*all/);
+  assert.throws(() => parseReproduceArgs(["--seeds", "0"]), /--seeds must be an integer >= 1/);
+  assert.throws(() => parseReproduceArgs(["--backend", "cuda"]), /cuda/);
+  assert.equal(parseReproduceArgs(["--help"]), null);
+  assert.equal(parseReproduceArgs([])!.out, "reports/reproduce-tiny");
+});
+
+/** A tiny uScion smoothness job and a Gluon job that takes its fit, like the two suites' jobs. */
+function tinyJobs(): SuiteJob[] {
+  const base = {
+    suite: "test",
+    workload: "nanogpt-tiny-modded",
+    model: TINY_GPT,
+    steps: 6,
+    evalEvery: 3,
+    evalBatches: 1,
+    checkpointEvery: 2,
+  };
+  return [
+    { id: "test/uscion/seed=0", config: { ...base, optimizer: "uscion", smoothnessEvery: 2 } },
+    {
+      id: "test/gluon/seed=0",
+      fitFrom: "test/uscion/seed=0",
+      config: { ...base, optimizer: "gluon", opt: { fit: "run:test/uscion/seed=0" } },
+    },
+  ];
+}
+
+Deno.test("a job list run twice: the second pass reuses every run; the dependent job gets the fit file", async () => {
+  const out = await Deno.makeTempDir({ prefix: "lmo-reproduce-test-" });
+  try {
+    const jobs = tinyJobs();
+    const lines: string[] = [];
+    const first = await reproduceJobs(jobs, { out, print: (l) => lines.push(l), progress: false });
+    assert.deepEqual(first.map((s) => [s.action, s.status]), [["trained", "done"], ["trained", "done"]]);
+    assert.equal(lines.length, 2);
+    assert.match(lines[1], /^\[2\/2\] trained\s+done\s+val \d+\.\d{4}\s+\d+\.\d s {2}test\/gluon\/seed=0$/);
+    for (const [i, job] of jobs.entries()) assert.equal(first[i].dir, await runDirOf(out, job));
+    assert.match(first[0].dir, new RegExp(`/runs/test_uscion_seed-0-[0-9a-f]{12}$`));
+
+    const fitPath = `${out}/fits/${jobSlug(jobs[0].id)}.json`;
+    const written = parseSmoothnessFit(await Deno.readTextFile(fitPath), fitPath);
+    const refit = await fitRun(first[0].dir);
+    assert.equal(written.size, refit.fits.length);
+    for (const f of refit.fits) assert.deepEqual(written.get(f.layer), { L0: f.L0, L1: f.L1 });
+    const gluon = await readManifest(first[1].dir);
+    assert.equal((gluon.resolved as any).optimizer.fit, fitPath, "the resolved fit is the written file");
+    assert.equal((gluon.config as any).opt.fit, "run:test/uscion/seed=0", "the hashed config stays symbolic");
+
+    const before = await Promise.all(first.map((s) => Deno.readTextFile(`${s.dir}/manifest.json`)));
+    const second = await reproduceJobs(jobs, { out, print: () => {}, progress: false });
+    assert.deepEqual(second.map((s) => s.action), ["reused", "reused"]);
+    assert.deepEqual(second.map((s) => s.valLoss), first.map((s) => s.valLoss));
+    const after = await Promise.all(first.map((s) => Deno.readTextFile(`${s.dir}/manifest.json`)));
+    assert.deepEqual(after, before, "reused runs are not touched");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+/** Starts training `job` into `dir` in a subprocess that exits abruptly after `stopAt` steps (a kill). */
+async function interruptedRun(job: SuiteJob, dir: string, stopAt: number): Promise<void> {
+  const code = `
+    import { runJob } from ${JSON.stringify(new URL("src/train/job.ts", REPO).href)};
+    const { config, dir, stopAt } = JSON.parse(Deno.env.get("LMO_TEST_JOB"));
+    await runJob(config, { out: dir, onProgress: (p) => { if (p.step === stopAt) Deno.exit(0); } });
+    Deno.exit(3);`;
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    cwd: REPO.pathname,
+    env: { LMO_TEST_JOB: JSON.stringify({ config: fullConfig(job), dir, stopAt }) },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
+}
+
+Deno.test("an interrupted run is resumed from its checkpoint, or restarted without one, to the same losses", async () => {
+  const out = await Deno.makeTempDir({ prefix: "lmo-reproduce-test-" });
+  try {
+    const [job] = tinyJobs();
+    const [reference] = await reproduceJobs([job], {
+      out: `${out}/reference`,
+      print: () => {},
+      progress: false,
+    });
+    const expected = await readColumns(reference.dir, "steps");
+
+    const dir = await runDirOf(out, job);
+    await interruptedRun(job, dir, 5);
+    assert.equal((await readManifest(dir)).status, "running");
+    await Deno.stat(checkpointPath(dir));
+    const [resumed] = await reproduceJobs([job], { out, print: () => {}, progress: false });
+    assert.deepEqual([resumed.action, resumed.status], ["resumed", "done"]);
+    const manifest = await readManifest(dir);
+    assert.equal(manifest.resumed_at.length, 1);
+    const steps = await readColumns(dir, "steps");
+    assert.deepEqual(steps.step, [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(steps.train_loss, expected.train_loss, "bitwise the losses of the uninterrupted run");
+
+    await Deno.remove(dir, { recursive: true });
+    await interruptedRun(job, dir, 1);
+    await assert.rejects(Deno.stat(checkpointPath(dir)), Deno.errors.NotFound);
+    const [restarted] = await reproduceJobs([job], { out, print: () => {}, progress: false });
+    assert.deepEqual([restarted.action, restarted.status], ["restarted", "done"]);
+    assert.deepEqual((await readManifest(dir)).resumed_at, []);
+    assert.deepEqual((await readColumns(dir, "steps")).train_loss, expected.train_loss);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("a job whose dependency failed fails with the reason; the other jobs go on", async () => {
+  const out = await Deno.makeTempDir({ prefix: "lmo-reproduce-test-" });
+  try {
+    const [uscion, gluon] = tinyJobs();
+    const broken = { ...uscion, config: { ...uscion.config, opt: { lr: "fast" } } };
+    const lines: string[] = [];
+    const summaries = await reproduceJobs([broken, { ...gluon, fitFrom: broken.id }], {
+      out,
+      print: (l) => lines.push(l),
+      progress: false,
+    });
+    assert.deepEqual(summaries.map((s) => s.action), ["failed", "failed"]);
+    assert.match(lines[0], /FAILED {3}test\/uscion\/seed=0: .*lr/);
+    assert.match(summaries[1].error!, /needs the fit of test\/uscion\/seed=0, whose run .* does not exist/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
