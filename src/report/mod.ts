@@ -5,3 +5,6 @@ export * from "./claims.ts";
 export * from "./charts.ts";
 export * from "./svg.ts";
 export * from "./html.ts";
+export * from "./assemble.ts";
+export * from "./measure.ts";
+export * from "./sections.ts";

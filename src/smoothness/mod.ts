@@ -1,6 +1,7 @@
 /**
- * The offline half of Gluon's layer-wise (L0, L1)-smoothness check: the exact hinge-penalised fit,
- * predicted stepsizes, chart specs, and the importer of the authors' logs.
+ * Gluon's layer-wise (L0, L1)-smoothness check: live measurement along a run (layer norms, the step
+ * observer), the exact hinge-penalised fit, fits of run directories, predicted stepsizes, chart specs, and
+ * the importer of the authors' logs.
  */
 
 export { fitL0L1, type FitOptions, type L0L1Fit } from "./fit.ts";
@@ -18,3 +19,7 @@ export {
   type ParamSeries,
   parseAuthorsLog,
 } from "./authors_log.ts";
+export { type Geometry, GEOMETRIES, type LayerNorms, layerNorms } from "./norms.ts";
+export { measurePair, type PairMeasurement, SmoothnessObserver } from "./estimator.ts";
+export * from "./run_fit.ts";
+export * from "./linalg.ts";
