@@ -17,6 +17,7 @@ import {
 import { loadImageDataset } from "../src/data/image_dataset.ts";
 import { channelStats, type ImageSplit, takeImages } from "../src/data/image_set.ts";
 import { Rng } from "../src/trace/seeds.ts";
+import { withTempDir } from "./helpers/temp.ts";
 
 function randomBytes(n: number, seed: number): Uint8Array {
   const rng = new Rng(seed);
@@ -28,15 +29,6 @@ async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
     new CompressionStream("gzip"),
   );
   return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 Deno.test("writeIdx writes big-endian IDX headers; readIdx reads raw and gzipped files back", async () => {

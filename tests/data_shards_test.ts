@@ -13,6 +13,7 @@ import {
 } from "../src/data/fineweb.ts";
 import { loadTextDataset } from "../src/data/text_dataset.ts";
 import { Rng } from "../src/trace/seeds.ts";
+import { withTempDir } from "./helpers/temp.ts";
 
 /** Builds shard bytes by hand, independently of writeTokenShard: 256 LE int32 header, LE uint16 tokens. */
 function shardBytes(magic: number, version: number, declaredTokens: number, tokens: number[]): Uint8Array {
@@ -31,15 +32,6 @@ function shardBytes(magic: number, version: number, declaredTokens: number, toke
 function randomTokens(n: number, seed: number): number[] {
   const rng = new Rng(seed);
   return Array.from({ length: n }, () => rng.int(50257));
-}
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 Deno.test("writeTokenShard writes the upstream byte layout, and readTokenShard reads it back", async () => {

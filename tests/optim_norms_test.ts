@@ -8,7 +8,7 @@ import { openBackend } from "../src/runtime/mod.ts";
 import { Program } from "../src/runtime/program.ts";
 import { Rng } from "../src/trace/seeds.ts";
 import { isSpectral, type Layout, makeNorm, NORM_NAMES, type NormName, NORMS } from "../src/optim/norms.ts";
-import { polarFactors, type PolarOptions } from "../src/optim/polar.ts";
+import { NS5_COEFFICIENTS, polarFactors, type PolarOptions } from "../src/optim/polar.ts";
 import { spectralNorms } from "../src/optim/power.ts";
 import { inner } from "../src/optim/tensor_math.ts";
 import {
@@ -22,7 +22,7 @@ import {
 } from "./helpers/linalg.ts";
 
 const NS5: PolarOptions = { method: "ns5", steps: 5 };
-const NS5_COEFFS = Array(5).fill([3.4445, -4.775, 2.0315]);
+const NS5_COEFFS = Array(5).fill(NS5_COEFFICIENTS);
 const POWER_ITERATIONS = 32;
 /**
  * Power iteration returns a lower bound of ||X||_2 whose expected relative error is at most about

@@ -3,6 +3,7 @@
  * symmetric Jacobi eigenvalue method on the smaller Gram matrix) and the Newton-Schulz quintic iteration the
  * Gluon authors used to approximate the polar factor. Matrices are row-major [rows, cols].
  */
+import { NS5_COEFFICIENTS } from "../optim/polar.ts";
 
 /** A dense row-major matrix. */
 export interface Matrix {
@@ -11,9 +12,26 @@ export interface Matrix {
   data: Float64Array | Float32Array;
 }
 
-/** Eigenvalues of a symmetric n x n matrix (row-major, destroyed) by cyclic Jacobi rotations. */
-export function symmetricEigenvalues(a: Float64Array, n: number, tol = 1e-14): Float64Array {
-  for (let sweep = 0; sweep < 60; sweep++) {
+/**
+ * Eigenvalues (and, when asked, column eigenvectors, row-major n x n) of a symmetric n x n matrix given
+ * row-major, by cyclic Jacobi rotations. The input is not modified.
+ */
+export function symmetricEigen(
+  input: ArrayLike<number>,
+  n: number,
+  withVectors = false,
+  tol = 1e-14,
+): { values: Float64Array; vectors: Float64Array | null } {
+  const a = Float64Array.from(input);
+  const v = withVectors ? new Float64Array(n * n) : null;
+  if (v) for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  const rotate = (m: Float64Array, i: number, j: number, c: number, s: number) => {
+    const x = m[i];
+    const y = m[j];
+    m[i] = c * x - s * y;
+    m[j] = s * x + c * y;
+  };
+  for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     let diag = 0;
     for (let i = 0; i < n; i++) {
@@ -29,22 +47,13 @@ export function symmetricEigenvalues(a: Float64Array, n: number, tol = 1e-14): F
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p];
-          const akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k];
-          const aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
+        for (let k = 0; k < n; k++) rotate(a, k * n + p, k * n + q, c, s);
+        for (let k = 0; k < n; k++) rotate(a, p * n + k, q * n + k, c, s);
+        if (v) for (let k = 0; k < n; k++) rotate(v, k * n + p, k * n + q, c, s);
       }
     }
   }
-  return Float64Array.from({ length: n }, (_, i) => a[i * n + i]);
+  return { values: Float64Array.from({ length: n }, (_, i) => a[i * n + i]), vectors: v };
 }
 
 /** The Gram matrix of the smaller side: A^T A (cols <= rows) or A A^T, in float64. */
@@ -71,7 +80,7 @@ function smallGram(m: Matrix): { gram: Float64Array; n: number } {
 /** Singular values in descending order (exact up to float64 rounding of the Gram matrix). */
 export function singularValues(m: Matrix): Float64Array {
   const { gram, n } = smallGram(m);
-  const eig = symmetricEigenvalues(gram, n);
+  const eig = symmetricEigen(gram, n).values;
   return Float64Array.from(eig, (e) => Math.sqrt(Math.max(0, e))).sort().reverse();
 }
 
@@ -84,9 +93,6 @@ export function spectralNorm(m: Matrix): number {
 export function nuclearNorm(m: Matrix): number {
   return singularValues(m).reduce((a, b) => a + b, 0);
 }
-
-/** The quintic Newton-Schulz coefficients of Muon (Keller Jordan). */
-export const NS5_COEFFS = [3.4445, -4.775, 2.0315] as const;
 
 function matmul(a: Float64Array, b: Float64Array, n: number, k: number, m: number): Float64Array {
   const out = new Float64Array(n * m);
@@ -121,7 +127,7 @@ export function newtonSchulz(m: Matrix, steps = 5): Matrix {
   }
   const scale = 1 / (Math.sqrt(fro) + 1e-7);
   for (let i = 0; i < x.length; i++) x[i] *= scale;
-  const [a, b, cc] = NS5_COEFFS;
+  const [a, b, cc] = NS5_COEFFICIENTS;
   for (let s = 0; s < steps; s++) {
     const xt = new Float64Array(c * r);
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) xt[j * r + i] = x[i * c + j];

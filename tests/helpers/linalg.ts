@@ -2,7 +2,11 @@
  * Float64 linear algebra in plain JS for checking optimizer graphs: matrix products, the quintic
  * Newton-Schulz / Polar Express iterations written from research/papers.md §A.1, and an SVD from the
  * Jacobi eigen-decomposition of G^T G (exact polar factors, singular values, spectral and nuclear norms).
+ * The coefficients are the ones the optimizers use (their values are the definition); the iterations are
+ * written here independently of the graph code.
  */
+import { NS5_COEFFICIENTS, POLAR_EXPRESS_COEFFICIENTS } from "../../src/optim/polar.ts";
+import { symmetricEigen as symmetricEigenOf } from "../../src/smoothness/linalg.ts";
 
 /** A dense row-major matrix. */
 export interface Mat {
@@ -76,27 +80,15 @@ function wide(g: Mat, f: (x: Mat) => Mat): Mat {
 export function newtonSchulz5(g: Mat, steps = 5): Mat {
   return wide(g, (x) => {
     const s = 1 / (frobenius(x.data) + 1e-7);
-    return quintic(combine(s, x, 0, x), Array(steps).fill([3.4445, -4.775, 2.0315]));
+    return quintic(combine(s, x, 0, x), Array(steps).fill(NS5_COEFFICIENTS));
   });
 }
-
-/** GPT-opt's Polar Express triples (before the 1.01 division). */
-const PE = [
-  [8.28721201814563, -23.595886519098837, 17.300387312530933],
-  [4.107059111542203, -2.9478499167379106, 0.5448431082926601],
-  [3.9486908534822946, -2.908902115962949, 0.5518191394370137],
-  [3.3184196573706015, -2.488488024314874, 0.51004894012372],
-  [2.300652019954817, -1.6689039845747493, 0.4188073119525673],
-  [1.891301407787398, -1.2679958271945868, 0.37680408948524835],
-  [1.8750014808534479, -1.2500016453999487, 0.3750001645474248],
-  [1.875, -1.25, 0.375],
-] as const;
 
 /** The Polar Express triples of each step, divided by 1.01, the last one repeated. */
 export function polarExpressCoefficients(steps: number): [number, number, number][] {
   return Array.from(
     { length: steps },
-    (_, i) => PE[Math.min(i, PE.length - 1)].map((v) => v / 1.01) as [number, number, number],
+    (_, i) => POLAR_EXPRESS_COEFFICIENTS[Math.min(i, POLAR_EXPRESS_COEFFICIENTS.length - 1)].map((v) => v / 1.01) as [number, number, number],
   );
 }
 
@@ -116,49 +108,10 @@ export function quinticScalar(
   return coefficients.reduce((x, [a, b, c]) => a * x + b * x ** 3 + c * x ** 5, s);
 }
 
-/** Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations: values and column eigenvectors. */
+/** Eigen-decomposition of a symmetric matrix (src/smoothness/linalg.ts): values and column eigenvectors. */
 export function symmetricEigen(a: Mat): { values: number[]; vectors: Mat } {
-  const n = a.rows;
-  const m = Float64Array.from(a.data);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q] ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (m[q * n + q] - m[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const mkp = m[k * n + p];
-          const mkq = m[k * n + q];
-          m[k * n + p] = c * mkp - s * mkq;
-          m[k * n + q] = s * mkp + c * mkq;
-        }
-        for (let k = 0; k < n; k++) {
-          const mpk = m[p * n + k];
-          const mqk = m[q * n + k];
-          m[p * n + k] = c * mpk - s * mqk;
-          m[q * n + k] = s * mpk + c * mqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p];
-          const vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  return {
-    values: Array.from({ length: n }, (_, i) => m[i * n + i]),
-    vectors: { rows: n, cols: n, data: v },
-  };
+  const { values, vectors } = symmetricEigenOf(a.data, a.rows, true, 1e-16);
+  return { values: Array.from(values), vectors: { rows: a.rows, cols: a.rows, data: vectors! } };
 }
 
 /** Singular values (descending) and the exact polar factor U V^T of a full-rank matrix. */
