@@ -30,6 +30,7 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
   --smoothness-norms G   scion (Scion's layer norms, default) | euclidean
   --out DIR              run directory (default reports/runs/<workload>-<optimizer>-<config hash>)
   --resume DIR           continue the run in DIR from its last checkpoint (same config; other flags must match)
+  --export-onnx FILE     also write the fused step graph (forward, backward, update) as a .onnx file for Netron
   -h, --help             this text`;
 
 async function main(argv: string[]): Promise<number> {
@@ -53,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       "smoothness-norms": { type: "string" },
       out: { type: "string" },
       resume: { type: "string" },
+      "export-onnx": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -90,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
   const outcome = await runJob(config, {
     out: values.resume ?? values.out,
     resume: values.resume !== undefined,
+    exportOnnx: values["export-onnx"],
     onStart: ({ dir, routing, resumedAt }) => {
       console.log(`run directory: ${dir}${resumedAt ? ` (resuming at step ${resumedAt})` : ""}`);
       console.log(routing);

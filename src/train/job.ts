@@ -85,6 +85,8 @@ export interface RunJobOptions {
    * value in the config (e.g. `fit: "run:<job id>"`) resolves on this machine (a path to the fit file).
    */
   resolvedOpt?: Record<string, OptionValue>;
+  /** Also write the step graph as a standard .onnx file (opens in Netron) to this path. */
+  exportOnnx?: string;
   /** Called with the routing table text and per-step progress (the CLI draws them). */
   onStart?(info: { dir: string; routing: string; resumedAt: number }): void;
   onProgress?: Parameters<typeof train>[0]["onProgress"];
@@ -117,6 +119,7 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   const workload = makeWorkload(config.workload, { ...data.modelOverrides, ...config.model });
   const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...options.resolvedOpt });
   const stepGraph = buildStepGraph(workload, optimizer);
+  if (options.exportOnnx) await Deno.writeFile(options.exportOnnx, stepGraph.model.bytes);
   const backend = await openBackend(config.backend, { threads: config.threads });
 
   const dir = options.out ?? await defaultRunDir(config);
