@@ -125,6 +125,15 @@ const cases: Case[] = [
     { feeds: { idx: Int32Array.from([0, 5, 2, 2, 1, 0, 5, 5]) } },
   ],
   [
+    "takeAlongLastAxis (one entry per row)",
+    (g) => {
+      const x = g.input("x", [2, 3, 5]);
+      const idx = g.input("idx", [2, 3, 1], "int32");
+      return { loss: probe(G.takeAlongLastAxis(x, idx)), wrt: [x] };
+    },
+    { feeds: { idx: ints(6, 5, 9) } },
+  ],
+  [
     "softmax cross-entropy, mean",
     (g) => {
       const logits = g.input("logits", [2, 3, 7]);

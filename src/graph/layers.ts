@@ -9,7 +9,6 @@ import {
   add,
   cast,
   div,
-  equal,
   logSoftmax,
   matmul,
   mul,
@@ -19,6 +18,7 @@ import {
   reshape,
   sqrt,
   sub,
+  takeAlongLastAxis,
   transposeLast2,
 } from "./ops.ts";
 
@@ -80,17 +80,16 @@ export function causalMask(scores: Tensor): Tensor {
 }
 
 /**
- * Softmax cross-entropy of logits [..., V] against integer targets [...] (int32), fused into one
- * log-softmax and a one-hot contraction. reduction "mean" averages over the targets, "sum" adds them.
+ * Softmax cross-entropy of logits [..., V] against integer targets [...] (int32): the log-softmax entry of
+ * each target, picked without a dense one-hot (so a 50k vocabulary costs no [B, T, V] mask). reduction
+ * "mean" averages over the targets, "sum" adds them.
  */
 export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, reduction: "mean" | "sum" = "mean"): Tensor {
-  const v = logits.shape[logits.rank - 1];
   const lead = logits.shape.slice(0, -1);
   if (targets.dtype !== "int32" || lead.length !== targets.rank || lead.some((d, i) => d !== targets.shape[i])) {
     throw new ShapeError("softmaxCrossEntropy", [logits.shape, targets.shape], "targets must be int32 with the logits' leading shape");
   }
-  const classes = logits.graph.constant(Int32Array.from({ length: v }, (_, i) => i), [v], "int32");
-  const oneHot = cast(equal(reshape(targets, [...targets.shape, 1]), classes), logits.dtype);
-  const total = neg(reduceSum(mul(oneHot, logSoftmax(logits, -1))));
+  const picked = takeAlongLastAxis(logSoftmax(logits, -1), cast(reshape(targets, [...targets.shape, 1]), "int64"));
+  const total = neg(reduceSum(picked));
   return reduction === "sum" ? total : div(total, targets.size);
 }

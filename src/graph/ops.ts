@@ -168,6 +168,11 @@ export function scatterAddRows(updates: Tensor, indices: Tensor, rows: number): 
   return op("ScatterAddRows", [updates, indices], { rows });
 }
 
+/** out[..., 0] = x[..., indices[..., 0]]: one entry of each row of the last axis (indices shaped [..., 1]). */
+export function takeAlongLastAxis(x: Tensor, indices: Tensor): Tensor {
+  return op("TakeAlongLastAxis", [x, indices]);
+}
+
 /** Batched matrix product with broadcasting over the leading dimensions. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   return op("MatMul", [a, b]);

@@ -157,3 +157,40 @@ defineOp("ScatterAddRows", {
   },
   vjp: (out, g) => [gather(g, cast(out.inputs[1], "int64")), null],
 });
+
+/** Checks a [..., V] tensor and integer indices of its leading shape plus a trailing 1. */
+function checkAlongLastAxis(op: string, x: Tensor, indices: Tensor) {
+  checkIndices(op, [x, indices], indices);
+  const lead = x.shape.slice(0, -1);
+  const ok = indices.rank === x.rank && indices.shape[x.rank - 1] === 1 && lead.every((d, i) => d === indices.shape[i]);
+  if (!ok) throw new ShapeError(op, [x.shape, indices.shape], "indices must have the input's shape with a last axis of 1");
+}
+
+defineOp("TakeAlongLastAxis", {
+  infer: ([x, indices]) => {
+    checkAlongLastAxis("TakeAlongLastAxis", x, indices);
+    return { shape: [...indices.shape], dtype: x.dtype };
+  },
+  emit: (out, ctx) => ctx.node("GatherElements", out.inputs.map((t) => ctx.name(t)), [ctx.name(out)], { axis: -1 }),
+  vjp: (out, g) => {
+    const [x, indices] = out.inputs;
+    return [out.graph.apply("PutAlongLastAxis", [g, indices], { size: x.shape[x.rank - 1] }), null];
+  },
+});
+
+defineOp("PutAlongLastAxis", {
+  infer: ([values, indices], attrs) => {
+    checkIndices("PutAlongLastAxis", [values, indices], indices);
+    return { shape: [...values.shape.slice(0, -1), attrs.size as number], dtype: values.dtype };
+  },
+  emit: (out, ctx) => {
+    // Zeros of the output shape with each row's value written at its index (one index per row: no collisions).
+    const [values, indices] = out.inputs;
+    const zeros = ctx.fresh("zeros");
+    ctx.node("ConstantOfShape", [ctx.int64s(out.shape, "shape")], [zeros], {
+      value: { dims: [1], dataType: values.dtype === "float64" ? 11 : 1 },
+    });
+    ctx.node("ScatterElements", [zeros, ctx.name(indices), ctx.name(values)], [ctx.name(out)], { axis: -1 });
+  },
+  vjp: (out, g) => [out.graph.apply("TakeAlongLastAxis", [g, out.inputs[1]]), null],
+});
