@@ -3,24 +3,23 @@
  * never code paths). `tiny` is sized so that the default `deno task reproduce` finishes within 20 minutes
  * on 2 CPU cores; `small` is about an hour on a CPU; `paper` is the papers' own configurations, for GPUs.
  *
- * The tiny budget. On the 2-core development machine, shared with other jobs, a nanogpt-tiny step costs
- * 0.07 s idle and 0.3-0.5 s at load average 5-8; a cnn-tiny step 0.02-0.15 s; building a job (data, graph,
- * session) 1-2.5 s; one smoothness pair of the modded model in Scion's norms (exact singular values of 24
- * matrices, on the host) 5-25 s, while Euclidean and CNN pairs are nearly free. Estimate for the 68 jobs
- * at load 5-8 (the worst case seen):
+ * The tiny budget. On the 2-core development machine a nanogpt-tiny step costs about 0.05 s idle (0.3-0.5 s at
+ * load average 5-8), a cnn-tiny step 0.025 s, building a job (data, graph, session) 0.6-2.5 s, and one
+ * smoothness pair of the modded model in Scion's norms (exact singular values of 24 matrices, on the host)
+ * about 5 s idle; Euclidean and CNN pairs are nearly free. Estimate for the 68 jobs on an idle machine:
  *
- * | suite            | jobs | steps | estimate (loaded machine)                                        |
- * | ---------------- | ---- | ----- | ---------------------------------------------------------------- |
- * | gluon-smoothness | 4    | 60/60 | 3 x 60 x 0.5 + 5 pairs x (15 + 25) + CNN 7 = 297 s               |
- * | lr-sweep (GPT)   | 30   | 20    | 30 x (20 x 0.45 + 0.8) = 294 s                                   |
- * | lr-sweep (CNN)   | 30   | 20    | 30 x (20 x 0.15 + 2.5) = 165 s                                   |
- * | gluon-vs-tuned   | 1    | 60    | 60 x 0.5 = 30 s (the uScion run is shared)                       |
- * | step-time        | 3    | 16    | 28 s                                                             |
- * | set-up, report   |      |       | 124 s                                                            |
- * | total            | 68   |       | about 940 s = 15.7 min                                           |
+ * | suite            | jobs | steps   | estimate (idle machine)                                  |
+ * | ---------------- | ---- | ------- | -------------------------------------------------------- |
+ * | gluon-smoothness | 4    | 120/90  | 2 x (12 pairs x 5 + 8) + 8 + 4 = 148 s                   |
+ * | lr-sweep (GPT)   | 30   | 40      | 30 x (40 x 0.05 + 0.8) = 84 s                            |
+ * | lr-sweep (CNN)   | 30   | 40      | 30 x (40 x 0.025 + 0.6) = 48 s                           |
+ * | gluon-vs-tuned   | 1    | 120     | 8 s (the uScion run is shared)                           |
+ * | step-time        | 3    | 16      | 3 s                                                      |
+ * | set-up, report   |      |         | 15 s                                                     |
+ * | total            | 68   |         | about 306 s = 5 min; 2-3x that on a busy machine         |
  *
- * Measured: with 80 smoothness steps and 30 CNN sweep steps the whole run took 19:10 at load 5-8; with the
- * settings below it took 8:28 wall (374 s CPU) as the load fell from 4 to 2 during the run.
+ * Measured: with 60 smoothness steps and 20 sweep steps the whole run took 2:57 on an idle machine, 8:28 as
+ * the load fell from 4 to 2, and (with heavier settings) 19:10 at load 5-8.
  */
 import type { Scale } from "../../src/report/claims.ts";
 
@@ -54,7 +53,7 @@ export interface ScaleSettings {
 }
 
 /**
- * The tiny LR grid, in factors of 3 around each optimizer's default, shifted up: in 20 steps an LR below a
+ * The tiny LR grid, in factors of 3 around each optimizer's default, shifted up: in 40 steps an LR below a
  * third of the default is far outside every basin, while the high end is where the Momo and MuonMax claims
  * (robustness to large LRs) are decided.
  */
@@ -66,10 +65,10 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     gpt: "nanogpt-tiny",
     gptModded: "nanogpt-tiny-modded",
     cnn: "cnn-tiny",
-    sweepSteps: 20,
-    cnnSweepSteps: 20,
-    smoothnessSteps: 60,
-    cnnSmoothnessSteps: 60,
+    sweepSteps: 40,
+    cnnSweepSteps: 40,
+    smoothnessSteps: 120,
+    cnnSmoothnessSteps: 90,
     smoothnessEvery: 10,
     cnnSmoothnessEvery: 3,
     lrFactors: TINY_LR_FACTORS,
