@@ -158,8 +158,9 @@ export function lrBasinSpec(runs: SweepRun[], opts: ChartOptions): TopLevelSpec 
         mark: { type: "line", point: true },
         encoding: {
           x,
-          // Padding keeps the highest loss clear of the diverged crosses along the top edge.
-          y: { aggregate: "mean", field: "loss", type: "quantitative", scale: { zero: false, padding: 16 } },
+          // A log axis keeps a blown-up run (loss 100) from flattening the basins of the others; padding keeps
+          // the highest loss clear of the diverged crosses along the top edge.
+          y: { aggregate: "mean", field: "loss", type: "quantitative", scale: { type: "log", padding: 16 } },
           color,
           tooltip: [
             { field: "optimizer", type: "nominal" },
