@@ -40,6 +40,20 @@ Deno.test("causalMask + softmax puts zero weight above the diagonal", async () =
   }
 });
 
+Deno.test("maxPool2d routes a window's gradient to its first maximum when maxima tie, on every backend", async () => {
+  const g = new G.Graph();
+  const x = g.input("x", [1, 1, 4, 4]);
+  const [dx] = G.grad(G.reduceSum(G.maxPool2d(x, 2)), [x]);
+  // Window 1 all tied; window 2 tied between its 2nd and 4th entries; windows 3 and 4 have one maximum.
+  const xs = Float32Array.from([1, 1, 0, 5, 1, 1, 2, 5, 3, 0, 7, 7, 0, 0, 9, 7]);
+  const want = [1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0];
+  for (const { name, available } of await availableBackends()) {
+    if (!available) continue;
+    const out = await runOn(name, G.exportOnnx({ dx }), { x: xs });
+    assert.deepEqual(Array.from(out.dx as Float32Array), want, name);
+  }
+});
+
 Deno.test("shape errors name the op and the shapes", () => {
   const g = new G.Graph();
   const a = g.input("a", [3, 4]);

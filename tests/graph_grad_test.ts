@@ -63,6 +63,7 @@ const cases: Case[] = [
   unary("reduceSum all", (x) => G.mul(G.reduceSum(x), x)),
   unary("reduceMean keepDims", (x) => G.mul(G.reduceMean(x, [0], true), x)),
   unary("reduceMax axis -1", (x) => G.reduceMax(x, [-1])),
+  unary("cumSum (forward and reverse)", (x) => G.add(G.cumSum(x, 1), G.cumSum(G.mul(x, x), 0, true))),
   unary("softmax", (x) => G.softmax(x, 0)),
   unary("logSoftmax", (x) => G.logSoftmax(x, -1)),
   unary("reshape", (x) => G.reshape(x, [2, -1])),

@@ -98,8 +98,11 @@ export async function measureStep(
   const feeds: Record<string, Feed> = initialFeeds(workload, stepGraph.state, 0);
   for (const [k, v] of Object.entries(batch)) feeds[batchInput(k)] = v;
   feeds.lr = new Float32Array([1e-4]);
-  // The lean step graph is what a run executes on every step that logs no per-layer rows.
+  // The lean step graph is what a run executes on every step that logs no per-layer rows. Both sessions stay
+  // open until the end: ONNX Runtime's WebGPU device lives only while a session does, and the parameters
+  // the gradient graph reads are the step's device-resident outputs.
   const step = await Program.load(backend, stepGraph.lean, { keepOutputsOnDevice: true });
+  const gradProgram = await Program.load(backend, buildGradGraph(workload), { keepOutputsOnDevice: true });
   const fetches = step.outputs.map((o) => o.name);
   let k = 0;
   const stepMs = await time(steps, 3, async () => {
@@ -108,14 +111,13 @@ export async function measureStep(
     advance(backend, feeds, out, stepGraph);
     await backend.read(out.loss);
   });
-  await step.release();
-  const gradProgram = await Program.load(backend, buildGradGraph(workload), { keepOutputsOnDevice: true });
   const fbMs = await time(steps, 3, async () => {
     const out = await gradProgram.run(feeds);
     await backend.read(out.loss);
     for (const t of Object.values(out)) backend.dispose(t);
   });
   await gradProgram.release();
+  await step.release();
   const s = summarizeTimes(stepMs);
   const fb = summarizeTimes(fbMs);
   const cfg = workload.config as Record<string, number>;

@@ -133,6 +133,11 @@ export function reduceMax(x: Tensor, axes?: readonly number[], keepDims = false)
   return op("ReduceMax", [x], { axes: axes ? [...axes] : undefined, keepDims });
 }
 
+/** Running sum along an axis (from the end when `reverse`). */
+export function cumSum(x: Tensor, axis: number, reverse = false): Tensor {
+  return op("CumSum", [x], { axis, reverse });
+}
+
 /** Reshapes (one dimension may be -1). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return op("Reshape", [x], { shape: [...shape] });

@@ -2,7 +2,23 @@
 import { defineOp } from "../registry.ts";
 import { normAxis, ShapeError } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
-import { add, conv2d, convTranspose2d, exp, mul, reduceSum, slice, sub, tanh, transpose } from "../ops.ts";
+import {
+  add,
+  cast,
+  conv2d,
+  convTranspose2d,
+  cumSum,
+  equal,
+  exp,
+  mul,
+  pad,
+  reduceSum,
+  reshape,
+  slice,
+  sub,
+  tanh,
+  transpose,
+} from "../ops.ts";
 
 function defineSoftmax(name: string, vjp: (out: Tensor, g: Tensor, axis: number) => Tensor) {
   defineOp(name, {
@@ -105,8 +121,30 @@ defineOp("MaxPool", {
     const { kernel, stride } = out.attrs as { kernel: number; stride: number };
     ctx.node("MaxPool", [ctx.name(out.inputs[0])], [ctx.name(out)], { kernel_shape: [kernel, kernel], strides: [stride, stride] });
   },
-  vjp: (out, g) => [out.graph.apply("MaxPoolGrad", [out.inputs[0], g], out.attrs)],
+  vjp: (out, g) => {
+    const { kernel, stride } = out.attrs as { kernel: number; stride: number };
+    return [kernel === stride ? tiledMaxPoolGrad(out.inputs[0], out, g, kernel) : out.graph.apply("MaxPoolGrad", [out.inputs[0], g], out.attrs)];
+  },
 });
+
+/**
+ * The gradient of non-overlapping max pooling from elementwise ops only (every backend has them; WebGPU's
+ * MaxPool has no Indices output): each window's gradient goes to the first entry, in row-major order, equal
+ * to its maximum, as PyTorch and ONNX Runtime's own indices do (ties are common on flat image regions).
+ * Rows and columns past the last full window get zero.
+ */
+function tiledMaxPoolGrad(x: Tensor, y: Tensor, g: Tensor, k: number): Tensor {
+  const [n, c, h, w] = x.shape;
+  const [, , ho, wo] = y.shape;
+  // Windows laid out as [n, c, ho, wo, k * k] in row-major window order.
+  const windows = (t: Tensor) => reshape(transpose(reshape(t, [n, c, ho, k, wo, k]), [0, 1, 2, 4, 3, 5]), [n, c, ho, wo, k * k]);
+  const covered = windows(slice(x, [0, 0], [ho * k, wo * k], [2, 3]));
+  const hit = cast(equal(covered, reshape(y, [n, c, ho, wo, 1])), x.dtype);
+  const first = mul(hit, cast(equal(cumSum(hit, -1), 1), x.dtype));
+  const routed = mul(first, reshape(g, [n, c, ho, wo, 1]));
+  const grad = reshape(transpose(reshape(routed, [n, c, ho, wo, k, k]), [0, 1, 2, 4, 3, 5]), [n, c, ho * k, wo * k]);
+  return pad(grad, [0, 0, 0, 0, 0, 0, h - ho * k, w - wo * k]);
+}
 
 defineOp("MaxPoolGrad", {
   infer: ([x]) => ({ shape: [...x.shape], dtype: x.dtype }),

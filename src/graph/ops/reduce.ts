@@ -2,7 +2,7 @@
 import { defineOp } from "../registry.ts";
 import { normAxis, ShapeError, sizeOf } from "../shape.ts";
 import type { Attrs, Tensor } from "../tensor.ts";
-import { cast, div, equal, expand, mul, reduceSum, reshape } from "../ops.ts";
+import { cast, cumSum, div, equal, expand, mul, reduceSum, reshape } from "../ops.ts";
 
 /** The sorted, non-negative axes a reduction runs over (all axes when none are given). */
 export function reductionAxes(op: string, x: Tensor, attrs: Attrs): number[] {
@@ -57,4 +57,18 @@ defineReduce("ReduceMax", (out, g) => {
   const hit = cast(equal(x, expand(reshape(out, keptShape(x, axes)), x.shape)), g.dtype);
   const ties = expand(reduceSum(hit, axes, true), x.shape);
   return div(mul(spread(out, g), hit), ties);
+});
+
+defineOp("CumSum", {
+  infer: ([x], attrs) => {
+    if (x.dtype === "bool") throw new ShapeError("CumSum", [x.shape], "does not take bool tensors");
+    normAxis("CumSum", attrs.axis as number, x.shape);
+    return { shape: [...x.shape], dtype: x.dtype };
+  },
+  emit: (out, ctx) => {
+    const axis = normAxis("CumSum", out.attrs.axis as number, out.shape);
+    ctx.node("CumSum", [ctx.name(out.inputs[0]), ctx.int64s([axis], "axis")], [ctx.name(out)], { reverse: out.attrs.reverse ? 1 : 0 });
+  },
+  // The adjoint of a running sum is the running sum taken in the other direction.
+  vjp: (out, g) => [cumSum(g, out.attrs.axis as number, !out.attrs.reverse)],
 });
