@@ -21,7 +21,7 @@ import { configHash } from "../trace/config_hash.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { manifestPath, readManifest } from "../trace/run_dir.ts";
 import { checkpointPath } from "../train/checkpoint.ts";
-import { JOB_DEFAULTS, runJob } from "../train/job.ts";
+import { defaultThreads, JOB_DEFAULTS, runJob } from "../train/job.ts";
 import { intOption, runMain } from "./args.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 
@@ -36,7 +36,7 @@ Finished runs are reused, interrupted ones resumed: rerun the same command to co
   --suite NAME       ${SUITES.map((s) => s.name).join(" | ")} | all (default all)
   --seeds N          seeds per job (default 1)
   --backend NAME     ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
-  --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads})
+  --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads}; 1 on wasm, see defaultThreads)
   --data SPEC        data of the language-model jobs, as deno task run --data takes it (e.g. fineweb:DIR)
   --out DIR          output folder (default reports/reproduce-<scale>): runs/, fits/, index.html, one .svg per chart
   --shard i/N        run every N-th job starting at i (0-based) and print the command that merges the shards
@@ -69,7 +69,7 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
       suite: { type: "string", default: "all" },
       seeds: { type: "string", default: "1" },
       backend: { type: "string", default: JOB_DEFAULTS.backend },
-      threads: { type: "string", default: String(JOB_DEFAULTS.threads) },
+      threads: { type: "string" },
       data: { type: "string" },
       out: { type: "string" },
       shard: { type: "string" },
@@ -89,7 +89,7 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
     suite: values.suite,
     seeds: intOption("seeds", values.seeds, 1)!,
     backend: parseBackendName(values.backend),
-    threads: intOption("threads", values.threads, 1)!,
+    threads: intOption("threads", values.threads, 1) ?? defaultThreads(values.backend),
     data: values.data,
     out: values.out ?? `reports/reproduce-${scale}`,
     shard: values.shard === undefined ? undefined : parseShard(values.shard),

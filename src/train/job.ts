@@ -67,6 +67,15 @@ export const JOB_DEFAULTS: Omit<JobConfig, "workload" | "optimizer"> = {
   smoothnessNorms: "scion",
 };
 
+/**
+ * The thread count a job gets when none is given: 2, except 1 on wasm, where onnxruntime-web's pthread pool
+ * in Deno intermittently hangs the first run of a large graph with 2 threads (3 of 8 nanogpt-tiny runs
+ * here; small graphs are unaffected). Pass threads explicitly to override.
+ */
+export function defaultThreads(backend: string): number {
+  return backend === "wasm" ? 1 : JOB_DEFAULTS.threads;
+}
+
 /** How a job ended and where its run directory is. */
 export interface JobOutcome extends TrainResult {
   dir: string;
@@ -100,7 +109,7 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
 
 /** Runs one job end to end; see the module comment. */
 export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
-  const config: JobConfig = { ...JOB_DEFAULTS, ...input };
+  const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
   parseBackendName(config.backend);
   for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);

@@ -3,4 +3,4 @@ export { batchInput, buildEvalGraph, buildGradGraph, buildStepGraph, DIAGNOSTIC_
 export { advance, type BatchStream, initialFeeds, type Progress, type StepObserver, train, type TrainResult, type TrainSetup } from "./loop.ts";
 export { type Checkpoint, checkpointPath, loadCheckpoint, saveCheckpoint, type SavedTensor } from "./checkpoint.ts";
 export { DATA_FORMS, loadData, type LoadedData } from "./data_source.ts";
-export { defaultRunDir, JOB_DEFAULTS, type JobConfig, type JobOutcome, loadOptimizer, runJob, type RunJobOptions } from "./job.ts";
+export { defaultRunDir, defaultThreads, JOB_DEFAULTS, type JobConfig, type JobOutcome, loadOptimizer, runJob, type RunJobOptions } from "./job.ts";
