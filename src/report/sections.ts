@@ -98,27 +98,10 @@ function curvesSpec(
   title: string,
   colorDomain = colorDomainOf(runs),
 ): TopLevelSpec {
-  const train: CurvePoint[] = runs.flatMap((r) =>
-    downsample(
-      r.steps.step.map((step, i) => ({
-        optimizer: runLabel(r),
-        step,
-        value: r.steps.trainLoss[i],
-        seed: r.config.seed,
-      })),
-    )
-  );
-  const val = runs.flatMap((r) =>
-    downsample(
-      r.val.step.map((step, i) => ({
-        optimizer: runLabel(r),
-        step,
-        value: r.val.loss[i],
-        seed: r.config.seed,
-      })),
-    )
-      .filter((p) => Number.isFinite(p.value))
-  );
+  const curve = (r: RunRecord, steps: readonly number[], values: readonly number[]): CurvePoint[] =>
+    downsample(steps.map((step, i) => ({ optimizer: runLabel(r), step, value: values[i], seed: r.config.seed })));
+  const train = runs.flatMap((r) => curve(r, r.steps.step, r.steps.trainLoss));
+  const val = runs.flatMap((r) => curve(r, r.val.step, r.val.loss).filter((p) => Number.isFinite(p.value)));
   const line = trainingCurvesSpec(train, { title, yTitle: "loss", colorDomain }) as Record<string, any>;
   if (!val.length) return line as TopLevelSpec;
   const { $schema, width, height, data, mark, encoding } = line;
