@@ -6,10 +6,10 @@ import { fitL0L1 } from "../src/smoothness/fit.ts";
 import { layerNorms } from "../src/smoothness/norms.ts";
 import { measurePair } from "../src/smoothness/estimator.ts";
 import { makeWorkload } from "../src/models/presets.ts";
+import { withTempDir } from "./helpers/temp.ts";
 
-Deno.test("a uScion run with smoothnessEvery logs L_hat and ||g||* for every parameter at every pair, and they fit", async () => {
-  const root = await Deno.makeTempDir({ prefix: "lmo-smooth-" });
-  try {
+Deno.test("a uScion run with smoothnessEvery logs L_hat and ||g||* for every parameter at every pair, and they fit", () =>
+  withTempDir(async (root) => {
     const run = await runJob({
       workload: "nanogpt-tiny-modded",
       optimizer: "uscion",
@@ -33,17 +33,21 @@ Deno.test("a uScion run with smoothnessEvery logs L_hat and ||g||* for every par
     }
     for (const layer of layers) {
       const idx = measured.filter(({ i }) => rows.layer[i] === layer).map(({ i }) => i);
-      const fit = fitL0L1(idx.map((i) => rows.grad_dual_next[i] as number), idx.map((i) => rows.l_hat[i] as number));
-      assert.ok(fit.L1 >= 1e-6 && fit.L0 >= 1e-6 && Number.isFinite(fit.mseRel), `${layer}: ${JSON.stringify(fit)}`);
+      const fit = fitL0L1(
+        idx.map((i) => rows.grad_dual_next[i] as number),
+        idx.map((i) => rows.l_hat[i] as number),
+      );
+      assert.ok(
+        fit.L1 >= 1e-6 && fit.L0 >= 1e-6 && Number.isFinite(fit.mseRel),
+        `${layer}: ${JSON.stringify(fit)}`,
+      );
     }
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  }));
 
 Deno.test("measurePair in Scion's hidden-layer norm matches the formula on a diagonal example", () => {
   // X and g "diagonal" 8x2 (c_fc: out 8, in 2): singular values are the diagonal entries' absolute values.
-  const spec = makeWorkload("nanogpt-tiny", { layers: 1, heads: 1, width: 2, context: 2, batch: 1, vocab: 3 }).params
+  const spec = makeWorkload("nanogpt-tiny", { layers: 1, heads: 1, width: 2, context: 2, batch: 1, vocab: 3 })
+    .params
     .find((p) => p.name === "h.0.mlp.c_fc")!;
   assert.deepEqual(spec.shape, [8, 2]);
   const [out, inp] = spec.shape;

@@ -8,6 +8,7 @@ import pl from "nodejs-polars";
 import { readColumns } from "../src/trace/arrow_read.ts";
 import { readManifest } from "../src/trace/run_dir.ts";
 import { type JobConfig, runJob } from "../src/train/job.ts";
+import { withTempDir } from "./helpers/temp.ts";
 
 /** A nanogpt-tiny shrunk to run a step in milliseconds. */
 const SMALL_GPT = { layers: 1, heads: 2, width: 16, context: 16, batch: 4 };
@@ -23,13 +24,8 @@ const BASE: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer"> = {
   checkpointEvery: 4,
 };
 
-async function tempDir(): Promise<string> {
-  return await Deno.makeTempDir({ prefix: "lmo-run-" });
-}
-
-Deno.test("two runs of the same config give bitwise-identical loss columns", async () => {
-  const root = await tempDir();
-  try {
+Deno.test("two runs of the same config give bitwise-identical loss columns", () =>
+  withTempDir(async (root) => {
     const a = await runJob(BASE, { out: `${root}/a` });
     const b = await runJob(BASE, { out: `${root}/b` });
     assert.equal(a.status, "done");
@@ -42,10 +38,7 @@ Deno.test("two runs of the same config give bitwise-identical loss columns", asy
     assert.equal(m.status, "done");
     assert.equal(m.config_hash, (await readManifest(b.dir)).config_hash);
     assert.ok((m.routing as unknown[]).length > 0);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  }));
 
 /** Runs `deno task run` as a subprocess. */
 function runCli(args: string[], env: Record<string, string> = {}) {
@@ -59,14 +52,34 @@ function runCli(args: string[], env: Record<string, string> = {}) {
 }
 
 const CLI_ARGS = [
-  "--workload", "nanogpt-tiny", "--optimizer", "adamw", "--steps", "400", "--threads", "1",
-  "--model.layers", "1", "--model.heads", "2", "--model.width", "16", "--model.context", "16", "--model.batch", "4",
-  "--checkpoint-every", "10", "--eval-every", "100", "--eval-batches", "2",
+  "--workload",
+  "nanogpt-tiny",
+  "--optimizer",
+  "adamw",
+  "--steps",
+  "400",
+  "--threads",
+  "1",
+  "--model.layers",
+  "1",
+  "--model.heads",
+  "2",
+  "--model.width",
+  "16",
+  "--model.context",
+  "16",
+  "--model.batch",
+  "4",
+  "--checkpoint-every",
+  "10",
+  "--eval-every",
+  "100",
+  "--eval-batches",
+  "2",
 ];
 
-Deno.test("a run killed with SIGKILL keeps readable streams, and --resume finishes it with the same final loss", async () => {
-  const root = await tempDir();
-  try {
+Deno.test("a run killed with SIGKILL keeps readable streams, and --resume finishes it with the same final loss", () =>
+  withTempDir(async (root) => {
     const reference = await runCli([...CLI_ARGS, "--out", `${root}/ref`]).output();
     assert.equal(reference.code, 0, new TextDecoder().decode(reference.stderr));
 
@@ -87,7 +100,10 @@ Deno.test("a run killed with SIGKILL keeps readable streams, and --resume finish
     await child.stderr.cancel();
     assert.ok(!status.success, "the run was killed before it finished");
     const steps = (await readColumns(killed, "steps")).step as number[];
-    assert.ok(steps.length >= 20 && steps.length < 400, `the flushed rows survive the kill (got ${steps.length})`);
+    assert.ok(
+      steps.length >= 20 && steps.length < 400,
+      `the flushed rows survive the kill (got ${steps.length})`,
+    );
     assert.deepEqual(steps, steps.map((_, i) => i));
     assert.equal((await readManifest(killed)).status, "running");
     const resumed = await runCli([...CLI_ARGS, "--resume", killed]).output();
@@ -95,38 +111,46 @@ Deno.test("a run killed with SIGKILL keeps readable streams, and --resume finish
     const ref = await readColumns(`${root}/ref`, "steps");
     const got = await readColumns(killed, "steps");
     assert.deepEqual(got.step, ref.step);
-    assert.deepEqual(new Float64Array(got.train_loss as number[]), new Float64Array(ref.train_loss as number[]));
+    assert.deepEqual(
+      new Float64Array(got.train_loss as number[]),
+      new Float64Array(ref.train_loss as number[]),
+    );
     assert.equal((await readManifest(killed)).status, "done");
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("a run whose loss becomes non-finite stops, is marked diverged and exits cleanly", async () => {
-  const root = await tempDir();
-  try {
-    const out = await runJob({ ...BASE, optimizer: "sgdm", opt: { lr: 1e30, clip: 0 }, steps: 30 }, { out: `${root}/d` });
+Deno.test("a run whose loss becomes non-finite stops, is marked diverged and exits cleanly", () =>
+  withTempDir(async (root) => {
+    const out = await runJob({ ...BASE, optimizer: "sgdm", opt: { lr: 1e30, clip: 0 }, steps: 30 }, {
+      out: `${root}/d`,
+    });
     assert.equal(out.status, "diverged");
     const m = await readManifest(out.dir);
     assert.equal(m.status, "diverged");
     assert.equal(m.diverged_step, out.divergedStep);
     const losses = (await readColumns(out.dir, "steps")).train_loss as number[];
     assert.ok(!Number.isFinite(losses[losses.length - 1]));
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("bad input gets one clear error each and leaves no run directory behind", async () => {
-  const root = await tempDir();
-  try {
+Deno.test("bad input gets one clear error each and leaves no run directory behind", () =>
+  withTempDir(async (root) => {
     const cases: [string[], RegExp, Record<string, string>?][] = [
-      [["--workload", "gpt5", "--optimizer", "adamw"], /unknown workload "gpt5"; valid workloads: nanogpt-tiny/],
+      [
+        ["--workload", "gpt5", "--optimizer", "adamw"],
+        /unknown workload "gpt5"; valid workloads: nanogpt-tiny/,
+      ],
       [["--workload", "nanogpt-tiny", "--optimizer", "adamz"], /adamz.*(muon-adam|adamw)/],
-      [["--workload", "nanogpt-tiny", "--optimizer", "adamw", "--opt.learning_rate", "1"], /unknown key "learning_rate"[^]*\n\s+lr\s/],
+      [
+        ["--workload", "nanogpt-tiny", "--optimizer", "adamw", "--opt.learning_rate", "1"],
+        /unknown key "learning_rate"[^]*\n\s+lr\s/,
+      ],
       [["--workload", "nanogpt-tiny", "--optimizer", "adamw", "--opt.lr", "fast"], /lr/],
-      [["--workload", "nanogpt-tiny", "--optimizer", "adamw", "--backend", "cuda"], /unknown backend "cuda"; use one of: native, wasm, webgpu/],
-      [["--workload", "nanogpt-tiny", "--optimizer", "adamw", "--backend", "webgpu"], /WebGPU|adapter/, { DENO_WEBGPU_BACKEND: "" }],
+      [
+        ["--workload", "nanogpt-tiny", "--optimizer", "adamw", "--backend", "cuda"],
+        /unknown backend "cuda"; use one of: native, wasm, webgpu/,
+      ],
+      [["--workload", "nanogpt-tiny", "--optimizer", "adamw", "--backend", "webgpu"], /WebGPU|adapter/, {
+        DENO_WEBGPU_BACKEND: "",
+      }],
     ];
     for (const [args, pattern, env] of cases) {
       const out = `${root}/x`;
@@ -134,24 +158,39 @@ Deno.test("bad input gets one clear error each and leaves no run directory behin
       const stderr = new TextDecoder().decode(r.stderr).trim();
       assert.notEqual(r.code, 0, `${args.join(" ")} should fail`);
       assert.match(stderr, pattern);
-      assert.ok(stderr.startsWith("error: ") && !/\n\s+at /.test(stderr), `one error, no traceback: ${stderr}`);
+      assert.ok(
+        stderr.startsWith("error: ") && !/\n\s+at /.test(stderr),
+        `one error, no traceback: ${stderr}`,
+      );
       assert.equal(await Deno.stat(out).catch(() => null), null, `no directory after: ${args.join(" ")}`);
     }
     const existing = `${root}/done`;
-    const first = await runCli([...CLI_ARGS.slice(0, 6), "--steps", "2", "--model.layers", "1", "--model.width", "16", "--model.heads", "2", "--model.context", "16", "--model.batch", "2", "--out", existing]).output();
+    const first = await runCli([
+      ...CLI_ARGS.slice(0, 6),
+      "--steps",
+      "2",
+      "--model.layers",
+      "1",
+      "--model.width",
+      "16",
+      "--model.heads",
+      "2",
+      "--model.context",
+      "16",
+      "--model.batch",
+      "2",
+      "--out",
+      existing,
+    ]).output();
     assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
     const again = await runCli([...CLI_ARGS.slice(0, 6), "--steps", "2", "--out", existing]).output();
     assert.notEqual(again.code, 0);
     assert.match(new TextDecoder().decode(again.stderr), /already exists; pass --resume/);
     assert.equal((await readManifest(existing)).status, "done", "the finished run is untouched");
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("polars reads the finalised Arrow files of a run", async () => {
-  const root = await tempDir();
-  try {
+Deno.test("polars reads the finalised Arrow files of a run", () =>
+  withTempDir(async (root) => {
     const run = await runJob({ ...BASE, steps: 6 }, { out: `${root}/p` });
     const steps = pl.readIPC(Buffer.from(await Deno.readFile(`${run.dir}/steps.arrow`)));
     const layers = pl.readIPC(Buffer.from(await Deno.readFile(`${run.dir}/layers.arrow`)));
@@ -161,21 +200,18 @@ Deno.test("polars reads the finalised Arrow files of a run", async () => {
     const sum = (ours.train_loss as number[]).reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(steps.getColumn("train_loss").sum() - sum) < 1e-9);
     assert.ok(layers.columns.includes("grad_dual") && layers.height > 0);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("logging per-layer rows (the full step graph) does not change the trajectory of the lean graph", async () => {
-  const root = await tempDir();
-  try {
-    const every = await runJob({ ...BASE, optimizer: "muonmax-momo", layersEvery: 1 }, { out: `${root}/every` });
-    const rarely = await runJob({ ...BASE, optimizer: "muonmax-momo", layersEvery: 1000 }, { out: `${root}/rarely` });
+Deno.test("logging per-layer rows (the full step graph) does not change the trajectory of the lean graph", () =>
+  withTempDir(async (root) => {
+    const every = await runJob({ ...BASE, optimizer: "muonmax-momo", layersEvery: 1 }, {
+      out: `${root}/every`,
+    });
+    const rarely = await runJob({ ...BASE, optimizer: "muonmax-momo", layersEvery: 1000 }, {
+      out: `${root}/rarely`,
+    });
     const a = (await readColumns(every.dir, "steps")).train_loss as number[];
     const b = (await readColumns(rarely.dir, "steps")).train_loss as number[];
     assert.deepEqual(new Float64Array(a), new Float64Array(b));
     assert.equal(new Set((await readColumns(every.dir, "layers")).step as number[]).size, 12);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  }));

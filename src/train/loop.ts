@@ -11,7 +11,7 @@ import type { Optimizer } from "../optim/types.ts";
 import { foldIn, Rng } from "../trace/seeds.ts";
 import { EVALS_TABLE, LAYERS_TABLE, stepsTable } from "../trace/schema.ts";
 import { TableWriter } from "../trace/arrow_stream.ts";
-import { buildEvalGraph, DIAGNOSTIC_COLUMNS, gradOutput, next, paramInput, type StateSlot, stateInput, type StepGraph } from "./step.ts";
+import { batchInput, buildEvalGraph, DIAGNOSTIC_COLUMNS, gradOutput, next, paramInput, type StateSlot, stateInput, type StepGraph } from "./step.ts";
 import { type Checkpoint, saveCheckpoint, type SavedTensor } from "./checkpoint.ts";
 
 /** A resumable source of training batches (host arrays keyed by the workload's batch names). */
@@ -112,7 +112,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
     for (let step = start; step < s.steps; step++) {
       const tStep = performance.now();
       const batch = s.train.next();
-      for (const [k, v] of Object.entries(batch)) feeds[`batch/${k}`] = v;
+      for (const [k, v] of Object.entries(batch)) feeds[batchInput(k)] = v;
       const lr = optimizer.lrAt(step, s.steps);
       feeds.lr = new Float32Array([lr]);
       feeds.step = new Float32Array([step]);
@@ -219,14 +219,13 @@ async function evaluate(program: Program, feeds: Record<string, Feed>, batches: 
   let loss = 0;
   let correct = 0;
   let items = 0;
-  const hasCorrect = workload.batch.length > 0;
   for (const b of batches) {
     const evalFeeds: Record<string, Feed> = {};
     for (const p of workload.params) evalFeeds[paramInput(p.name)] = feeds[paramInput(p.name)];
-    for (const [k, v] of Object.entries(b)) evalFeeds[`batch/${k}`] = v;
+    for (const [k, v] of Object.entries(b)) evalFeeds[batchInput(k)] = v;
     const out = await program.runToHost(evalFeeds);
     loss += Number(out.loss[0]);
-    if (hasCorrect && out["metric/correct"]) {
+    if (out["metric/correct"]) {
       correct += Number(out["metric/correct"][0]);
       items += b.y.length;
     }
