@@ -12,9 +12,11 @@
  *   layer's typical fitted L-hat).
  * - `ratio` (named): `of[0] / of[1]` lies within a factor `factor_tol` of the paper value.
  * - `ordering` (named): the means follow `expect`, ascending (first is smallest) or descending.
- * - `wider` (sweeps): the LR basin of `wider` spans more log10 decades than that of `than` (`basinWidth`).
+ * - `wider` (sweeps): the LR basin of `wider` spans more log10 decades than that of `than` (`analyzeBasin`).
  * Qualitative kinds (all but `approx`) are evaluated at every scale unless the claim says otherwise.
  */
+
+import { analyzeBasin, type Basin, type BasinPoint, DEFAULT_BASIN_LOSS_TOL } from "../stats/basin.ts";
 
 /** The suite scales of DESIGN.md decision 6. */
 export const SCALES = ["tiny", "small", "paper"] as const;
@@ -30,15 +32,6 @@ export type ProvenanceTag = typeof PROVENANCE_TAGS[number];
 export const VERDICTS = ["holds", "does not hold", "not comparable at this scale", "no data"] as const;
 /** A verdict. */
 export type VerdictKind = typeof VERDICTS[number];
-
-/**
- * Default basin tolerance: an LR is in the basin when its final loss is within 5% (relative) of the best
- * loss. At GPT-2 scale (loss about 3.5) that is about 0.18 nats: several times the 0.023-nat spread of
- * the tuned optimizers in Crawshaw et al. Table 4, yet well below the loss jump of a mistuned LR. A 10%
- * band (0.35 nats) would cover most of a sweep in which nothing diverges, so widths would saturate at
- * the grid edges and stop separating optimizers. Claims and callers may override it.
- */
-export const DEFAULT_BASIN_LOSS_TOL = 0.05;
 
 /** What a test compares against: a number, an interval [lo, hi], or a statement (orderings, basins). */
 export type PaperValue = number | [number, number] | string;
@@ -90,11 +83,9 @@ export interface Stat {
   n?: number;
 }
 
-/** One run of an LR sweep. `loss` is ignored when `diverged` is true. */
-export interface SweepPoint {
-  lr: number;
-  loss: number;
-  diverged: boolean;
+/** One run of an LR sweep (a null or non-finite loss: diverged) and, when known, its seed. */
+export interface SweepPoint extends BasinPoint {
+  seed?: number;
 }
 
 /** Our measurement for a claim; the kind must match the claim's test (see the module comment). */
@@ -124,20 +115,6 @@ export interface Verdict {
   scale: Scale | null;
   verdict: VerdictKind;
   reason: string;
-}
-
-/** The LR basin of one sweep (see `basinWidth`). */
-export interface Basin {
-  bestLr: number;
-  bestLoss: number;
-  threshold: number;
-  lrLow: number;
-  lrHigh: number;
-  widthDecades: number;
-  /** True when the basin reaches the smallest LR of the grid, so its width is only a lower bound. */
-  openLow: boolean;
-  /** True when the basin reaches the largest LR of the grid. */
-  openHigh: boolean;
 }
 
 const MEASUREMENT_FOR_TEST: Record<ClaimTest["kind"], Measurement["kind"]> = {
@@ -170,75 +147,6 @@ function formatStat(s: Stat): string {
   const spread = s.std === undefined ? "" : ` ± ${formatNumber(s.std)}`;
   const n = s.n === undefined ? "" : ` (n=${s.n})`;
   return `${formatNumber(s.mean)}${spread}${n}`;
-}
-
-/**
- * The LR basin of a sweep: runs are grouped by LR (an LR at which any seed diverged is a diverged point;
- * otherwise its loss is the mean over seeds), the best LR is the one with the lowest loss, and the basin
- * is the contiguous LR range around it whose loss is at most best + lossTol * |best|. Each edge is
- * interpolated linearly in log10(lr) to where the loss crosses that threshold between the last point
- * inside and the first point outside; next to a diverged point or the end of the grid the edge is the
- * last point inside. The width is log10(lrHigh / lrLow) in decades. Returns undefined when every run
- * diverged.
- */
-export function basinWidth(points: SweepPoint[], lossTol = DEFAULT_BASIN_LOSS_TOL): Basin | undefined {
-  if (!(lossTol >= 0)) throw new Error(`basinWidth: lossTol must be >= 0, got ${lossTol}`);
-  const grid = groupByLr(points);
-  let best = -1;
-  for (let i = 0; i < grid.length; i++) {
-    if (!grid[i].diverged && (best < 0 || grid[i].loss < grid[best].loss)) best = i;
-  }
-  if (best < 0) return undefined;
-  const bestLoss = grid[best].loss;
-  const threshold = bestLoss + lossTol * Math.abs(bestLoss);
-  const inside = (i: number) => !grid[i].diverged && grid[i].loss <= threshold;
-  let lo = best;
-  while (lo > 0 && inside(lo - 1)) lo--;
-  let hi = best;
-  while (hi < grid.length - 1 && inside(hi + 1)) hi++;
-  const edge = (innerIdx: number, outerIdx: number): number => {
-    if (outerIdx < 0 || outerIdx >= grid.length || grid[outerIdx].diverged) return grid[innerIdx].lr;
-    const inner = grid[innerIdx], outer = grid[outerIdx];
-    const frac = (outer.loss - threshold) / (outer.loss - inner.loss);
-    const logLr = Math.log10(outer.lr) + frac * (Math.log10(inner.lr) - Math.log10(outer.lr));
-    return 10 ** logLr;
-  };
-  const lrLow = edge(lo, lo - 1);
-  const lrHigh = edge(hi, hi + 1);
-  return {
-    bestLr: grid[best].lr,
-    bestLoss,
-    threshold,
-    lrLow,
-    lrHigh,
-    widthDecades: Math.log10(lrHigh) - Math.log10(lrLow),
-    openLow: lo === 0,
-    openHigh: hi === grid.length - 1,
-  };
-}
-
-function groupByLr(points: SweepPoint[]): { lr: number; loss: number; diverged: boolean }[] {
-  const byLr = new Map<number, { sum: number; count: number; diverged: boolean }>();
-  for (const p of points) {
-    if (!(p.lr > 0) || !Number.isFinite(p.lr)) {
-      throw new Error(`basinWidth: learning rates must be finite and > 0, got ${p.lr}`);
-    }
-    if (!p.diverged && !Number.isFinite(p.loss)) {
-      throw new Error(
-        `basinWidth: run at lr=${p.lr} has loss ${p.loss} but diverged=false; mark it diverged: true`,
-      );
-    }
-    const g = byLr.get(p.lr) ?? { sum: 0, count: 0, diverged: false };
-    if (p.diverged) g.diverged = true;
-    else {
-      g.sum += p.loss;
-      g.count++;
-    }
-    byLr.set(p.lr, g);
-  }
-  return [...byLr.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([lr, g]) => ({ lr, loss: g.diverged ? NaN : g.sum / g.count, diverged: g.diverged }));
 }
 
 /** The scales at which a claim is evaluated: its `comparable_at`, else paper for `approx`, else all. */
@@ -489,22 +397,22 @@ function judgeWider(
   for (const name of [test.wider, test.than]) {
     const points = sweeps[name];
     if (points === undefined || points.length === 0) return noData(`no LR sweep for ${name}`);
-    const basin = basinWidth(points, tol);
+    const basin = analyzeBasin(points, tol);
     if (basin === undefined) return noData(`every run of ${name} diverged`);
     basins.push(basin);
   }
   const [w, t] = basins;
-  const holds = w.widthDecades > t.widthDecades;
-  const dec = (b: Basin) => `${formatNumber(b.widthDecades)} dec`;
+  const holds = w.width > t.width;
+  const dec = (b: Basin) => `${formatNumber(b.width)} dec`;
   const open = ([[test.wider, w], [test.than, t]] as const)
-    .filter(([, b]) => b.openLow || b.openHigh)
+    .filter(([, b]) => b.lowEdgeOpen || b.highEdgeOpen)
     .map(([n]) => n);
   const openText = open.length > 0
     ? `; the basin of ${open.join(" and ")} reaches the grid edge (a lower bound)`
     : "";
   return {
     ours: `${dec(w)} vs ${dec(t)}`,
-    difference: `${signed(w.widthDecades - t.widthDecades)} dec`,
+    difference: `${signed(w.width - t.width)} dec`,
     verdict: holds ? "holds" : "does not hold",
     reason: `basin (loss within ${formatNumber(tol * 100)}% of best) of ${test.wider} spans ${dec(w)}, ` +
       `${holds ? "wider than" : "not wider than"} ${test.than} at ${dec(t)}${openText}`,

@@ -1,7 +1,7 @@
 /**
  * Our measurement for each paper claim, derived from run directories only (DESIGN.md decision 7): the
  * per-layer (L0, L1) fits of the gluon-smoothness runs, the LR sweeps of the lr-sweep runs (best LR and
- * basin via `basinWidth`), and the step times of the step-time runs. Every value is a mean over seeds of a
+ * basin via `analyzeBasin`), and the step times of the step-time runs. Every value is a mean over seeds of a
  * per-run quantity; nothing is copied from the papers. A claim whose suite did not run gets no measurement,
  * and the verdict says which suite would feed it.
  *
@@ -14,7 +14,8 @@ import type { ScaleSettings } from "../../benchmarks/suites/scales.ts";
 import { median } from "../smoothness/predict.ts";
 import type { LayerFit, LayerSeries, RunFit } from "../smoothness/run_fit.ts";
 import { summarizeTimes } from "../cli/timing.ts";
-import { basinWidth, type Measured, type Scale, type Stat, type SweepPoint } from "./claims.ts";
+import { analyzeBasin, isDiverged } from "../stats/basin.ts";
+import type { Measured, Scale, Stat, SweepPoint } from "./claims.ts";
 import type { RunRecord } from "./assemble.ts";
 
 /** A smoothness run and its per-layer fits. */
@@ -212,7 +213,7 @@ export function sweepPoints(runs: readonly RunRecord[], workload: string): Map<s
     if (run.config.suite !== "lr-sweep" || run.config.workload !== workload) continue;
     if (run.finalValLoss === null && !run.diverged) continue;
     const list = points.get(run.config.optimizer) ?? [];
-    list.push({ lr: run.lr, loss: run.diverged ? NaN : run.finalValLoss!, diverged: run.diverged });
+    list.push({ lr: run.lr, loss: run.diverged ? null : run.finalValLoss, seed: run.config.seed });
     points.set(run.config.optimizer, list);
   }
   return points;
@@ -220,9 +221,9 @@ export function sweepPoints(runs: readonly RunRecord[], workload: string): Map<s
 
 /** The final validation loss at the best LR (lowest mean over seeds): mean and spread over those seeds. */
 export function bestLrLoss(points: readonly SweepPoint[]): Stat {
-  const basin = basinWidth([...points]);
+  const basin = analyzeBasin(points);
   if (!basin) return { mean: NaN };
-  return statOf(points.filter((p) => p.lr === basin.bestLr && !p.diverged).map((p) => p.loss));
+  return statOf(points.filter((p) => p.lr === basin.bestLr && !isDiverged(p)).map((p) => p.loss!));
 }
 
 /** A claim on the language-model LR sweep, with the claims' optimizer names. */

@@ -12,7 +12,8 @@ import { summarizeTimes } from "../cli/timing.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { filePath, streamPath } from "../trace/arrow_read.ts";
 import { type CurvePoint, lrBasinSpec, tableFromRecords, trainingCurvesSpec } from "./charts.ts";
-import { basinWidth, DEFAULT_BASIN_LOSS_TOL, formatNumber } from "./claims.ts";
+import { analyzeBasin, DEFAULT_BASIN_LOSS_TOL, isDiverged } from "../stats/basin.ts";
+import { formatNumber } from "./claims.ts";
 import type { ReportLink, ReportSection } from "./html.ts";
 import type { RunRecord } from "./assemble.ts";
 import {
@@ -99,7 +100,9 @@ function curvesSpec(
   colorDomain = colorDomainOf(runs),
 ): TopLevelSpec {
   const curve = (r: RunRecord, steps: readonly number[], values: readonly number[]): CurvePoint[] =>
-    downsample(steps.map((step, i) => ({ optimizer: runLabel(r), step, value: values[i], seed: r.config.seed })));
+    downsample(
+      steps.map((step, i) => ({ optimizer: runLabel(r), step, value: values[i], seed: r.config.seed })),
+    );
   const train = runs.flatMap((r) => curve(r, r.steps.step, r.steps.trainLoss));
   const val = runs.flatMap((r) => curve(r, r.val.step, r.val.loss).filter((p) => Number.isFinite(p.value)));
   const line = trainingCurvesSpec(train, { title, yTitle: "loss", colorDomain }) as Record<string, any>;
@@ -141,7 +144,7 @@ function sweepSections(runs: readonly RunRecord[]): ReportSection[] {
     const colorDomain = colorDomainOf(sweepRuns);
     const points = sweepPoints(runs, workload);
     const basinRows = [...points.entries()].map(([optimizer, pts]) => {
-      const basin = basinWidth(pts);
+      const basin = analyzeBasin(pts);
       const best = bestLrLoss(pts);
       return {
         optimizer,
@@ -150,16 +153,16 @@ function sweepSections(runs: readonly RunRecord[]): ReportSection[] {
         "seed std": best.std ?? null,
         "basin low lr": basin?.lrLow ?? null,
         "basin high lr": basin?.lrHigh ?? null,
-        "width (decades)": basin?.widthDecades ?? null,
+        "width (decades)": basin?.width ?? null,
         "open edge": basin
-          ? [basin.openLow ? "low" : "", basin.openHigh ? "high" : ""].filter(Boolean).join(", ")
+          ? [basin.lowEdgeOpen ? "low" : "", basin.highEdgeOpen ? "high" : ""].filter(Boolean).join(", ")
           : "",
         runs: pts.length,
-        diverged: pts.filter((p) => p.diverged).length,
+        diverged: pts.filter(isDiverged).length,
       };
     });
     const bestRuns = sweepRuns.filter((r) => {
-      const basin = basinWidth(points.get(r.config.optimizer) ?? []);
+      const basin = analyzeBasin(points.get(r.config.optimizer) ?? []);
       return basin !== undefined && r.lr === basin.bestLr;
     });
     const steps = sweepRuns[0].config.steps;
@@ -170,7 +173,7 @@ function sweepSections(runs: readonly RunRecord[]): ReportSection[] {
         `the LR range around the best LR whose loss is within ${
           formatNumber(DEFAULT_BASIN_LOSS_TOL * 100)
         }% of ` +
-        `the best (edges interpolated in log LR; an LR where any seed diverged is outside it). The curves below ` +
+        `the best (edges interpolated in log LR; seeds combine by the median loss per LR, so an LR where at least half the seeds diverged is outside it). The curves below ` +
         `are each optimizer's runs at its best LR.`,
       charts: [
         {
