@@ -35,5 +35,6 @@ export function quantile(values: ArrayLike<number>, q: number): number {
   const sorted = Float64Array.from(values).sort();
   const pos = q * (sorted.length - 1);
   const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return lo === hi ? sorted[lo] : sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+  // Equal neighbours (also two infinities) need no interpolation, which would give NaN for Inf - Inf.
+  return sorted[lo] === sorted[hi] ? sorted[lo] : sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
 }
