@@ -19,7 +19,8 @@ import {
   type RunRecord,
   verdictTableText,
 } from "../src/report/assemble.ts";
-import { loadPaperClaims, type Measured, type Verdict } from "../src/report/claims.ts";
+import { loadPaperClaims } from "../src/report/claims.ts";
+import type { Measured, Verdict } from "../src/report/verdicts.ts";
 import { type Report, writeReport } from "../src/report/html.ts";
 import { measureClaims } from "../src/report/measure.ts";
 import { downsample, MAX_SERIES_POINTS } from "../src/report/sections.ts";
@@ -95,8 +96,12 @@ async function independentFits(run: RunRecord) {
   return [...layers.entries()].map(([name, l]) => ({ name, ...l, fit: fitL0L1(l.x, l.y, { lambda: 5 }) }));
 }
 
-const scalar = (m: Measured) =>
-  (m.measurement as Extract<Measured["measurement"], { kind: "scalar" }>).value.mean;
+/** The one seed's value of a scalar measurement (these runs have one seed). */
+const scalar = (m: Measured) => {
+  const values = (m.measurement as Extract<Measured["measurement"], { kind: "scalar" }>).values;
+  assert.equal(values.length, 1);
+  return values[0];
+};
 const named = (m: Measured) => (m.measurement as Extract<Measured["measurement"], { kind: "named" }>).values;
 
 Deno.test("claims: every measurement is the independent computation from the run directories", async () => {
@@ -126,22 +131,21 @@ Deno.test("claims: every measurement is the independent computation from the run
   const [wte] = layers.filter((l) => l.role === "tied_embedding");
   assert.equal(scalar(m["gluon.nanogpt.hidden_L1"]), median(hidden.map((l) => l.fit.L1)));
   assert.equal(scalar(m["gluon.nanogpt.embedding_L1"]), wte.fit.L1);
-  assert.deepEqual(
-    named(m["gluon.nanogpt.hidden_L1_spread"]).hidden_L1_max.mean,
+  assert.deepEqual(named(m["gluon.nanogpt.hidden_L1_spread"]).hidden_L1_max, [
     Math.max(...hidden.map((l) => l.fit.L1)),
-  );
+  ]);
   const radius = named(m["gluon.nanogpt.radius_hidden"]);
   const hyper = makeOptimizer("uscion").hyper;
   const lrRho = Number(hyper.lr) * Number(hyper.scale);
-  assert.ok(Math.abs(radius.tuned_radius.mean / lrRho - 1) < 1e-6, "used radius = lr * rho (in float32)");
+  assert.ok(Math.abs(radius.tuned_radius[0] / lrRho - 1) < 1e-6, "used radius = lr * rho (in float32)");
   // The predicted step: 1/L1 where L0 <= 1e-3 L1 median(g), else Gluon's g / (L0 + L1 g) at the median g.
   const predicted = (l: { x: number[]; fit: { L0: number; L1: number } }) => {
     const g = median(l.x);
     return l.fit.L0 <= 1e-3 * l.fit.L1 * g ? 1 / l.fit.L1 : g / (l.fit.L0 + l.fit.L1 * g);
   };
-  assert.equal(radius.predicted_radius.mean, median(hidden.map(predicted)));
-  assert.equal(named(m["gluon.nanogpt.radius_embedding"]).tuned_radius.mean, median(wte.radius));
-  const near = (m["gluon.nanogpt.L0_near_zero"].measurement as any).values;
+  assert.deepEqual(radius.predicted_radius, [median(hidden.map(predicted))]);
+  assert.deepEqual(named(m["gluon.nanogpt.radius_embedding"]).tuned_radius, [median(wte.radius)]);
+  const [near] = (m["gluon.nanogpt.L0_near_zero"].measurement as any).seeds;
   assert.deepEqual(Object.keys(near).sort(), layers.map((l) => l.name).sort());
   assert.equal(near.wte.value, wte.fit.L0);
   assert.equal(near.wte.reference, wte.fit.L0 + wte.fit.L1 * median(wte.x));
@@ -149,8 +153,8 @@ Deno.test("claims: every measurement is the independent computation from the run
   const [adamw] = runsOf(runs, "gluon-smoothness", "adamw");
   const adamwLayers = await independentFits(adamw);
   assert.deepEqual(named(m["gluon.nanogpt.adamw_fit_worse"]), {
-    unscion: { mean: median(layers.map((l) => l.fit.mseRel)), n: 1 },
-    adamw: { mean: median(adamwLayers.map((l) => l.fit.mseRel)), n: 1 },
+    unscion: [median(layers.map((l) => l.fit.mseRel))],
+    adamw: [median(adamwLayers.map((l) => l.fit.mseRel))],
   });
   const [cnn] = runsOf(runs, "gluon-smoothness").filter((r) => r.config.workload === tiny.cnn);
   const cnnLayers = await independentFits(cnn);
@@ -168,8 +172,8 @@ Deno.test("claims: every measurement is the independent computation from the run
     return Math.min(...await Promise.all(sweep.map(finalVal)));
   };
   const fig5 = named(m["crawshaw.fig5.muonadam_beats_muonmax"]);
-  assert.equal(fig5.muonadam.mean, await best("muon-adam"));
-  assert.equal(fig5.muonmax.mean, await best("muonmax"));
+  assert.deepEqual(fig5.muonadam, [await best("muon-adam")]);
+  assert.deepEqual(fig5.muonmax, [await best("muonmax")]);
   assert.equal(scalar(m["crawshaw.table4.muonadam_momo"]), await best("muon-adam-momo"));
   const sweeps = (m["crawshaw.fig1.muonmax_momo_wider_than_muonadam"].measurement as any).sweeps;
   assert.deepEqual(Object.keys(sweeps).sort(), ["muonadam", "muonadam-momo", "muonmax", "muonmax-momo"]);
@@ -194,11 +198,17 @@ Deno.test("verdicts: one row per fixture claim; no data names the suite that fee
   for (const [i, v] of verdicts.entries()) {
     const comparable = claims[i].comparable_at ?? (claims[i].test.kind === "approx" ? ["paper"] : ["tiny"]);
     if (!comparable.includes("tiny")) assert.equal(v.verdict, "not comparable at this scale", v.id);
-    else {assert.ok(
-        v.verdict === "holds" || v.verdict === "does not hold",
-        `${v.id}: ${v.verdict} (${v.reason})`,
-      );}
+    else {
+      // One seed never decides a claim.
+      assert.equal(v.verdict, "inconclusive", `${v.id}: ${v.verdict} (${v.reason})`);
+      assert.match(v.reason, /1 seed cannot decide a claim \(at least 3 needed\)/, v.id);
+      assert.equal(v.stats!.n, 1);
+    }
   }
+  // Sweep claims carry their half-horizon verdict (evals every 4 of 8 steps: judged at step 4).
+  const half = verdicts.find((v) => v.id === "crawshaw.fig5.muonadam_beats_muonmax")!.halfHorizon!;
+  assert.equal(half.verdict, "inconclusive");
+  assert.match(half.setting!, /judged at step 4, half the horizon/);
   const withoutTiming = await judgeClaims(runs.filter((r) => r.config.suite !== "step-time"), fits, "tiny");
   for (const v of withoutTiming.filter((v) => v.id.startsWith("crawshaw.timing."))) {
     assert.equal(v.verdict, "no data");
@@ -248,14 +258,17 @@ Deno.test({
     const report = await reportOf([`${work}/all`], dir);
     const headings = report.sections.map((s) => s.heading);
     assert.deepEqual(headings.filter((h) => !h.startsWith("Smoothness: ")), [
-      "Runs",
       `LR sweep: ${tiny.gpt}`,
+      `Steps to target: ${tiny.gpt}`,
       `Gluon vs tuned: ${tiny.gptModded}, seed 0`,
       "Step time",
+      "Runs",
       "Raw data",
     ]);
     assert.equal(headings.filter((h) => h.startsWith("Smoothness: ")).length, 4);
-    const runsTable = report.sections[0].tables![0];
+    const runsSection = report.sections.find((s) => s.heading === "Runs")!;
+    assert.equal(runsSection.folded, true, "the runs table folds away at the end");
+    const runsTable = runsSection.tables![0];
     assert.equal(runsTable.rows.length, runs.length);
     const smooth = report.sections.find((s) =>
       s.heading === `Smoothness: ${tiny.gptModded} uscion (scion norms)`
@@ -320,8 +333,14 @@ Deno.test({
         [],
         "no network requests",
       );
-      const rows = await page.evaluate<number>(`document.querySelectorAll(".verdicts tbody tr").length`);
-      assert.equal(rows, report.verdicts.length);
+      const rows = await page.evaluate<number>(`document.querySelectorAll(".scorecard tbody tr").length`);
+      assert.equal(rows, report.verdicts.length, "one scorecard line per claim");
+      const first = await page.evaluate<string>(
+        `document.querySelector("h1").nextElementSibling.textContent`,
+      );
+      assert.equal(first, "Paper claims", "the scorecard comes first");
+      const json = JSON.parse(await Deno.readTextFile(`${dir}/verdicts.json`));
+      assert.deepEqual(json.map((v: { id: string }) => v.id), report.verdicts.map((v) => v.id));
       const png = await page.screenshot();
       assert.deepEqual([...png.slice(0, 4)], [0x89, 0x50, 0x4e, 0x47], "PNG signature");
       await Deno.writeFile(`${dir}/screenshot.png`, png);
@@ -367,7 +386,7 @@ Deno.test("report: merged from three shard folders, it equals the report of the 
   const a = comparable(await assembleReport(merged.runs, options));
   const b = comparable(await assembleReport(unsharded, options));
   assert.deepEqual(a, b);
-  assert.ok(a.verdicts.some((v) => v.verdict === "holds" || v.verdict === "does not hold"));
+  assert.ok(a.verdicts.some((v) => v.stats !== null && v.verdict === "inconclusive"));
 });
 
 globalThis.addEventListener("unload", () => {

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import {
   barSpec,
   lrBasinSpec,
+  stepsToTargetSpec,
   type SweepRun,
   tableFromRecords,
   trainingCurvesSpec,
 } from "../src/report/charts.ts";
-import { evaluateClaims, loadPaperClaims } from "../src/report/claims.ts";
+import { loadPaperClaims } from "../src/report/claims.ts";
+import { evaluateClaims } from "../src/report/verdicts.ts";
 import { escapeHtml, jsonForScript, renderReportHtml, type Report, writeReport } from "../src/report/html.ts";
 import { renderSvg } from "../src/report/svg.ts";
 import { Rng } from "../src/trace/seeds.ts";
@@ -34,7 +36,7 @@ function curves() {
 function sweep(): SweepRun[] {
   const rng = new Rng(11);
   const lrs = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
-  return OPTIMIZERS.flatMap((optimizer, k) =>
+  const grid: SweepRun[] = OPTIMIZERS.flatMap((optimizer, k) =>
     lrs.flatMap((lr, i) =>
       [0, 1].map((seed) => {
         const diverged = optimizer === "muonadam" && (i === 4 || (i === 3 && seed === 1));
@@ -43,7 +45,27 @@ function sweep(): SweepRun[] {
       })
     )
   );
+  return [...grid, { optimizer: "muonadam-momo", lr: 3e-2, seed: 0, diverged: false, loss: 1.9, extension: true }];
 }
+
+/** muonmax-momo's basin runs into the smallest LR of the grid. */
+const OPEN_EDGES = [{ optimizer: "muonmax-momo", lr: 1e-4, loss: 2.0, side: "low" as const }];
+
+/** Steps to target: one optimizer with a seed that never reached it. */
+const TARGET_ROWS = [
+  {
+    optimizer: "muonadam",
+    seeds: [{ seed: 0, step: 20 }, { seed: 1, step: 30 }, { seed: 2, step: 25 }],
+    median: 25,
+    ci: [20, 30] as [number, number],
+  },
+  {
+    optimizer: "muonmax-momo",
+    seeds: [{ seed: 0, step: 35 }, { seed: 1, step: null }, { seed: 2, step: null }],
+    median: Infinity,
+    ci: [35, Infinity] as [number, number],
+  },
+];
 
 const barRows = [
   { category: "h.0.attn.c_q", value: 64.2, group: "hidden", reference: 69 },
@@ -56,16 +78,28 @@ async function buildReport(): Promise<Report> {
   const verdicts = evaluateClaims(gluon.claims, {
     "gluon.nanogpt.hidden_embedding_L1_ratio": {
       scale: "tiny",
-      measurement: { kind: "named", values: { hidden_L1: { mean: 60 }, embedding_L1: { mean: 1.5 } } },
+      measurement: {
+        kind: "named",
+        paired: true,
+        values: { hidden_L1: [60, 61, 59], embedding_L1: [1.5, 1.51, 1.49] },
+      },
     },
     "gluon.nanogpt.hidden_L1": {
       scale: "tiny",
       setting: "a 0.8M-param char model",
-      measurement: { kind: "scalar", value: { mean: 12 } },
+      measurement: { kind: "scalar", values: [12, 12.1, 11.9] },
     },
     "gluon.nanogpt.hidden_above_embedding_L1": {
       scale: "tiny",
-      measurement: { kind: "named", values: { hidden_L1: { mean: 1 }, embedding_L1: { mean: 2 } } },
+      measurement: {
+        kind: "named",
+        paired: true,
+        values: { hidden_L1: [1, 1.1, 0.9], embedding_L1: [2, 2.1, 1.9] },
+      },
+    },
+    "gluon.nanogpt.adamw_fit_worse": {
+      scale: "tiny",
+      measurement: { kind: "named", values: { unscion: [0.1], adamw: [0.3] } },
     },
   });
   return {
@@ -93,7 +127,11 @@ async function buildReport(): Promise<Report> {
         heading: "LR sensitivity",
         charts: [{
           id: "basin",
-          spec: lrBasinSpec(sweep(), { title: "final loss vs LR", colorDomain: OPTIMIZERS }),
+          spec: lrBasinSpec(sweep(), {
+            title: "final loss vs LR",
+            colorDomain: OPTIMIZERS,
+            openEdges: OPEN_EDGES,
+          }),
         }],
         tables: [
           tableFromRecords([{ optimizer: "muonadam", best_lr: 1e-3, diverged: 3 }, { optimizer: HOSTILE }]),
@@ -104,6 +142,14 @@ async function buildReport(): Promise<Report> {
         charts: [{ id: "l1_bars", spec: barSpec(barRows, { title: `fitted L1 ${HOSTILE}`, logY: true }) }],
         links: [{ label: "steps.arrow", href: "runs/tiny/steps.arrow" }],
       },
+      {
+        heading: "Steps to target",
+        charts: [{
+          id: "target",
+          spec: stepsToTargetSpec(TARGET_ROWS, { title: "steps to 1.6", maxStep: 40 }),
+        }],
+      },
+      { heading: "Runs", folded: true, tables: [tableFromRecords([{ run: "a", seed: 0 }])] },
     ],
   };
 }
@@ -126,6 +172,20 @@ Deno.test("renderSvg: every chart kind gives a standalone SVG with its marks", a
   assert.equal(markPaths(basinSvg, "line", "layer_1_layer_0_marks").length, 1);
   const crosses = markPaths(basinSvg, "symbol", "layer_2_marks");
   assert.equal(crosses.length, runs.filter((r) => r.diverged).length, "one cross per diverged run");
+  const rings = markPaths(basinSvg, "symbol", "layer_3_marks");
+  assert.equal(rings.length, 1, "one ring per run outside the base grid");
+  const withEdges = await renderSvg(lrBasinSpec(runs, { title: "basin", openEdges: OPEN_EDGES }));
+  const triangles = markPaths(withEdges, "symbol", "layer_4_marks");
+  assert.equal(triangles.length, 1, "one triangle per open basin edge");
+  assert.equal(markPaths(basinSvg, "symbol", "layer_4_marks").length, 0, "no open edges, no triangles");
+
+  const targetSvg = await renderSvg(stepsToTargetSpec(TARGET_ROWS, { title: "t", maxStep: 40 }));
+  assert.equal(
+    markPaths(targetSvg, "symbol", "layer_2_marks").length,
+    6,
+    "one mark per seed, reached or not",
+  );
+  assert.equal(markPaths(targetSvg, "symbol", "layer_1_marks").length, 2, "one median per optimizer");
   for (const c of crosses) {
     assert.match(c, /transform="translate\([\d.]+,6\)"/, "crosses are pinned to the top");
   }
@@ -178,8 +238,19 @@ Deno.test({
     const keep = Deno.env.get("LMO_KEEP_TEST_REPORT") === "1";
     const browser = await Browser.launch();
     try {
-      const { html, svgs } = await writeReport(dir, await buildReport());
-      assert.deepEqual(svgs.map((s) => s.slice(dir.length + 1)), ["curves.svg", "basin.svg", "l1_bars.svg"]);
+      const { html, svgs, verdicts } = await writeReport(dir, await buildReport());
+      assert.deepEqual(svgs.map((s) => s.slice(dir.length + 1)), [
+        "curves.svg",
+        "basin.svg",
+        "l1_bars.svg",
+        "target.svg",
+      ]);
+      const records = JSON.parse(await Deno.readTextFile(verdicts));
+      const ratio = records.find((r: { id: string }) => r.id === "gluon.nanogpt.hidden_embedding_L1_ratio");
+      assert.equal(ratio.verdict, "holds");
+      assert.equal(ratio.n, 3);
+      assert.equal(ratio.ci.length, 2);
+      assert.ok(ratio.p < 0.05 && ratio.p_holm >= ratio.p);
       for (const s of svgs) {
         const svg = await Deno.readTextFile(s);
         assert.match(svg, /^<svg [^>]*class="marks"/);
@@ -195,7 +266,12 @@ Deno.test({
           rendered: el.dataset.rendered,
           svgMarks: el.querySelectorAll("svg .role-mark path, svg .role-mark rect, canvas").length,
         }))`);
-      assert.deepEqual(charts.map((c) => c.id), ["chart-curves", "chart-basin", "chart-l1_bars"]);
+      assert.deepEqual(charts.map((c) => c.id), [
+        "chart-curves",
+        "chart-basin",
+        "chart-l1_bars",
+        "chart-target",
+      ]);
       for (const c of charts) {
         assert.equal(c.rendered, "ok", `${c.id} rendered`);
         assert.ok(c.svgMarks > 0, `${c.id} holds a rendered svg with marks`);
@@ -211,8 +287,13 @@ Deno.test({
         `Smoothness ${HOSTILE}`,
       );
       const verdictCells = await page.evaluate<string[]>(
-        `[...document.querySelectorAll(".verdicts td.verdict")].map((td) => td.className + ":" + td.textContent)`,
+        `[...document.querySelectorAll(".scorecard td.verdict")].map((td) => td.className + ":" + td.textContent)`,
       );
+      assert.ok(verdictCells.includes("verdict v-inconclusive:inconclusive"), "one seed: inconclusive");
+      const folded = await page.evaluate<boolean>(
+        `[...document.querySelectorAll("details.section summary h2")].some((h) => h.textContent === "Runs")`,
+      );
+      assert.ok(folded, "the runs table folds away");
       assert.ok(verdictCells.includes("verdict v-holds:holds"));
       assert.ok(verdictCells.includes("verdict v-fails:does not hold"));
       assert.ok(verdictCells.includes("verdict v-incomparable:not comparable at this scale"));

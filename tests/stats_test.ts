@@ -75,7 +75,9 @@ Deno.test("bootstrap: deterministic, interval covers the estimate, paired resamp
   const a = [3.0, 3.1, 2.9, 3.05, 2.95], b = [2.0, 2.1, 1.9, 2.05, 1.95];
   const r1 = bootstrap([a, b], diff, { resamples: 2000 });
   const r2 = bootstrap([a, b], diff, { resamples: 2000 });
-  assert.deepEqual(r1, r2);
+  assert.deepEqual([r1.estimate, r1.ci, r1.p], [r2.estimate, r2.ci, r2.p]);
+  assert.equal(r1.pAgainst(0.5), r2.pAgainst(0.5));
+  assert.ok(r1.pAgainst(1) > 0.5, "the estimate itself is not rejected");
   close(r1.estimate, 1, 1e-12);
   assert.ok(r1.ci[0] > 0.9 && r1.ci[1] < 1.1 && r1.ci[0] < 1 && r1.ci[1] > 1, `${r1.ci}`);
   close(r1.p, 2 / 2001, 1e-15); // every resample is above 0

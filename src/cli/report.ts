@@ -17,7 +17,7 @@ Builds one HTML report (verdicts on the paper claims, LR sweeps, smoothness fits
 directories. Each DIR is a run directory or a folder holding run directories at any depth; runs of the same
 config found in several folders (shards, machines) count once.
 
-  --out DIR     where index.html and the charts' SVG files go (default: the one DIR given, if it is not a
+  --out DIR     where index.html, verdicts.json and the charts' SVG files go (default: the one DIR given, if it is not a
                 run directory itself; else reports/report)
   --scale S     ${
   SCALES.join(" | ")
@@ -64,8 +64,10 @@ export async function main(argv: string[], print: (line: string) => void = conso
     outDir: out,
     skipped,
   });
-  const { html, svgs } = await writeReport(out, report);
-  print(`report: ${html} (${runs.length} runs, ${svgs.length} charts, also as SVG)\n`);
+  const { html, svgs, verdicts } = await writeReport(out, report);
+  print(
+    `report: ${html} (${runs.length} runs, ${svgs.length} charts, also as SVG); verdicts as data: ${verdicts}\n`,
+  );
   print(verdictTableText(report.verdicts));
   return 0;
 }

@@ -10,9 +10,10 @@ import { readColumns } from "../trace/arrow_read.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { type Manifest, manifestPath, readManifest } from "../trace/run_dir.ts";
 import type { JobConfig } from "../train/job.ts";
-import { evaluateClaims, loadPaperClaims, type Scale, SCALES, type Verdict } from "./claims.ts";
+import { loadPaperClaims, type PaperClaim, type Scale, SCALES } from "./claims.ts";
+import { evaluateClaims, type Verdict, withHalfHorizon } from "./verdicts.ts";
 import type { Report } from "./html.ts";
-import { measureClaims, type SmoothnessFit } from "./measure.ts";
+import { claimSuite, type Horizon, measureClaims, type SmoothnessFit } from "./measure.ts";
 import { describeBackend, reportSections } from "./sections.ts";
 
 /** The papers whose claims a reproduction report judges (fixtures/papers/<id>.json). */
@@ -191,22 +192,30 @@ export async function fitSmoothnessRuns(runs: readonly RunRecord[]): Promise<Smo
   return fits;
 }
 
-/** The verdicts on every claim of {@link REPORT_PAPERS}, measured from the runs at a scale. */
+/**
+ * The verdicts on every claim of {@link REPORT_PAPERS}, measured from the runs at a scale; the claims on
+ * the LR sweeps are judged again at half the horizon (a second Holm family) and carry that verdict too.
+ */
 export async function judgeClaims(
   runs: readonly RunRecord[],
   fits: readonly SmoothnessFit[],
   scale: Scale,
 ): Promise<Verdict[]> {
   const claims = (await Promise.all(REPORT_PAPERS.map(loadPaperClaims))).flatMap((f) => f.claims);
-  const { measurements, missing } = measureClaims(claims.map((c) => c.id), {
-    scale,
-    settings: SCALE_SETTINGS[scale],
-    runs,
-    fits,
-  });
-  return evaluateClaims(claims, measurements).map((
-    v,
-  ) => (v.id in missing ? { ...v, reason: missing[v.id] } : v));
+  const judgeAt = (subset: PaperClaim[], horizon: Horizon): Verdict[] => {
+    const { measurements, missing } = measureClaims(subset.map((c) => c.id), {
+      scale,
+      settings: SCALE_SETTINGS[scale],
+      runs,
+      fits,
+      horizon,
+    });
+    return evaluateClaims(subset, measurements).map((
+      v,
+    ) => (v.id in missing ? { ...v, reason: missing[v.id] } : v));
+  };
+  const sweepClaims = claims.filter((c) => claimSuite(c.id) === "lr-sweep");
+  return withHalfHorizon(judgeAt(claims, "final"), judgeAt(sweepClaims, "half"));
 }
 
 /** Builds the report of a set of runs (see the module comment). */

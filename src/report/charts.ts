@@ -34,6 +34,25 @@ export interface SweepRun {
   loss: number;
   diverged: boolean;
   seed?: number;
+  /** True for an LR outside the scale's base grid (an LR-extension run). */
+  extension?: boolean;
+}
+
+/** An open edge of an optimizer's LR basin: the grid's end LR where the basin runs out of the grid. */
+export interface OpenEdge {
+  optimizer: string;
+  lr: number;
+  /** The median loss at that LR (where the triangle is drawn). */
+  loss: number;
+  side: "low" | "high";
+}
+
+/** One optimizer's steps to a target: the per-seed steps (null: not reached) and the median's interval. */
+export interface TargetSteps {
+  optimizer: string;
+  seeds: { seed: number; step: number | null }[];
+  median: number;
+  ci: [number, number] | null;
 }
 
 /** One bar; `reference` (e.g. the paper's value) is drawn as a black tick across the bar. */
@@ -100,18 +119,30 @@ export function trainingCurvesSpec(
 
 /**
  * LR-basin plot (Crawshaw et al. Fig. 1 style): final loss against LR on a log axis, per optimizer a
- * mean line over seeds with points and a min-max band over seeds, both from converged runs only.
- * Diverged runs are drawn as crosses pinned to the top edge of the plot at their LR. The x-axis ticks
- * sit at the swept LRs.
+ * median line over seeds (the basin's own combination) with points and a min-max band over seeds, both
+ * from converged runs only. Diverged runs are drawn as crosses pinned to the top edge of the plot at their
+ * LR; runs outside the base grid (`extension`) are ringed; `openEdges` are drawn as triangles pointing
+ * out of the grid at the median loss there. The x-axis ticks sit at the swept LRs.
  */
-export function lrBasinSpec(runs: SweepRun[], opts: ChartOptions): TopLevelSpec {
+export function lrBasinSpec(runs: SweepRun[], opts: ChartOptions & { openEdges?: OpenEdge[] }): TopLevelSpec {
   for (const r of runs) {
     if (!(r.lr > 0)) throw new Error(`lrBasinSpec: learning rates must be > 0 for a log axis, got ${r.lr}`);
   }
   const values = runs.map((r) => {
     const diverged = r.diverged || !Number.isFinite(r.loss);
-    return { optimizer: r.optimizer, lr: r.lr, loss: diverged ? null : r.loss, diverged, seed: r.seed ?? 0 };
+    return {
+      optimizer: r.optimizer,
+      lr: r.lr,
+      loss: diverged ? null : r.loss,
+      diverged,
+      seed: r.seed ?? 0,
+      extension: r.extension ?? false,
+    };
   });
+  const edges = (opts.openEdges ?? []).map((e) => ({
+    ...e,
+    shape: e.side === "low" ? "triangle-left" : "triangle-right",
+  }));
   const x = {
     field: "lr",
     type: "quantitative" as const,
@@ -133,7 +164,12 @@ export function lrBasinSpec(runs: SweepRun[], opts: ChartOptions): TopLevelSpec 
   const converged = { filter: "!datum.diverged" };
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: { text: opts.title, subtitle: "line: mean over seeds; band: min–max over seeds; ×: diverged run" },
+    title: {
+      text: opts.title,
+      subtitle:
+        "line: median over seeds; band: min–max over seeds; ×: diverged run; ring: LR outside the base " +
+        "grid; triangle: basin open at the grid's end",
+    },
     width: opts.width ?? 520,
     height: opts.height ?? 300,
     data: { values },
@@ -160,12 +196,17 @@ export function lrBasinSpec(runs: SweepRun[], opts: ChartOptions): TopLevelSpec 
           x,
           // A log axis keeps a blown-up run (loss 100) from flattening the basins of the others; padding keeps
           // the highest loss clear of the diverged crosses along the top edge.
-          y: { aggregate: "mean", field: "loss", type: "quantitative", scale: { type: "log", padding: 16 } },
+          y: {
+            aggregate: "median",
+            field: "loss",
+            type: "quantitative",
+            scale: { type: "log", padding: 16 },
+          },
           color,
           tooltip: [
             { field: "optimizer", type: "nominal" },
             { field: "lr", type: "quantitative", format: ".2e" },
-            { aggregate: "mean", field: "loss", type: "quantitative", format: ".4f", title: "mean loss" },
+            { aggregate: "median", field: "loss", type: "quantitative", format: ".4f", title: "median loss" },
             { aggregate: "count", type: "quantitative", title: "converged seeds" },
           ],
         },
@@ -185,8 +226,132 @@ export function lrBasinSpec(runs: SweepRun[], opts: ChartOptions): TopLevelSpec 
           ],
         },
       },
+      {
+        transform: [{ filter: "datum.extension && !datum.diverged" }],
+        mark: { type: "point", shape: "circle", filled: false, size: 160, strokeWidth: 1.5 },
+        encoding: {
+          x,
+          y: { field: "loss", type: "quantitative" },
+          color,
+          tooltip: [
+            { field: "optimizer", type: "nominal" },
+            { field: "lr", type: "quantitative", format: ".2e" },
+            { field: "seed", type: "nominal" },
+            { field: "extension", type: "nominal", title: "outside the base grid" },
+          ],
+        },
+      },
+      ...(edges.length
+        ? [{
+          data: { values: edges },
+          mark: { type: "point" as const, filled: true, size: 150, opacity: 0.9 },
+          encoding: {
+            x,
+            y: { field: "loss", type: "quantitative" as const },
+            color,
+            shape: { field: "shape", type: "nominal" as const, scale: null, legend: null },
+            tooltip: [
+              { field: "optimizer", type: "nominal" as const },
+              { field: "side", type: "nominal" as const, title: "open edge" },
+              { field: "lr", type: "quantitative" as const, format: ".2e" },
+            ],
+          },
+        }]
+        : []),
     ],
   };
+}
+
+/**
+ * Steps to a target loss per optimizer: one tick per seed that reached it, the median as a dot and its
+ * interval as a bar; not-reached seeds and infinite medians or interval ends are drawn at the right edge
+ * (`maxStep`, the horizon) as crosses and open ends, so "not reached" never reads as a number.
+ */
+export function stepsToTargetSpec(
+  rows: TargetSteps[],
+  opts: ChartOptions & { maxStep: number },
+): TopLevelSpec {
+  const cap = (x: number) => (Number.isFinite(x) ? x : opts.maxStep);
+  const seeds = rows.flatMap((r) =>
+    r.seeds.map((s) => ({
+      optimizer: r.optimizer,
+      seed: s.seed,
+      step: s.step ?? opts.maxStep,
+      reached: s.step !== null,
+    }))
+  );
+  const summary = rows.map((r) => ({
+    optimizer: r.optimizer,
+    median: cap(r.median),
+    lo: r.ci ? cap(r.ci[0]) : cap(r.median),
+    hi: r.ci ? cap(r.ci[1]) : cap(r.median),
+    medianText: Number.isFinite(r.median) ? String(r.median) : "not reached",
+    reached: Number.isFinite(r.median),
+  }));
+  const y = { field: "optimizer", type: "nominal" as const, title: null, sort: null };
+  const x = {
+    type: "quantitative" as const,
+    title: opts.xTitle ?? "steps to target",
+    scale: { domain: [0, opts.maxStep] },
+  };
+  const color = {
+    field: "optimizer",
+    type: "nominal" as const,
+    scale: colorScale(rows.map((r) => r.optimizer), opts.colorDomain),
+    legend: null,
+  };
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: {
+      text: opts.title,
+      subtitle:
+        "dot: median over seeds; bar: 95% bootstrap interval; tick: a seed; ×: not reached by the end",
+    },
+    width: opts.width ?? 520,
+    height: opts.height ?? Math.max(120, 30 * rows.length),
+    layer: [
+      {
+        data: { values: summary },
+        mark: { type: "rule", strokeWidth: 3, opacity: 0.5 },
+        encoding: { y, x: { ...x, field: "lo" }, x2: { field: "hi" }, color },
+      },
+      {
+        data: { values: summary },
+        mark: { type: "point", filled: true, size: 90 },
+        encoding: {
+          y,
+          x: { ...x, field: "median" },
+          color,
+          tooltip: [{ field: "optimizer", type: "nominal" }, {
+            field: "medianText",
+            type: "nominal",
+            title: "median steps",
+          }],
+        },
+      },
+      {
+        data: { values: seeds },
+        mark: { type: "point", filled: true, size: 70 },
+        encoding: {
+          y,
+          x: { ...x, field: "step" },
+          color,
+          shape: {
+            field: "reached",
+            type: "nominal",
+            scale: { domain: [true, false], range: ["stroke", "cross"] },
+            legend: null,
+          },
+          tooltip: [
+            { field: "optimizer", type: "nominal" },
+            { field: "seed", type: "nominal" },
+            { field: "step", type: "quantitative" },
+            { field: "reached", type: "nominal" },
+          ],
+        },
+      },
+    ],
+  } as TopLevelSpec;
 }
 
 /**

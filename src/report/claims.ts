@@ -16,7 +16,7 @@
  * Qualitative kinds (all but `approx`) are evaluated at every scale unless the claim says otherwise.
  */
 
-import { analyzeBasin, type Basin, type BasinPoint, DEFAULT_BASIN_LOSS_TOL } from "../stats/basin.ts";
+import type { BasinPoint } from "../stats/basin.ts";
 
 /** The suite scales of DESIGN.md decision 6. */
 export const SCALES = ["tiny", "small", "paper"] as const;
@@ -27,11 +27,6 @@ export type Scale = typeof SCALES[number];
 export const PROVENANCE_TAGS = ["[P]", "[C]", "[C-log]", "[R]", "[I]", "[U]"] as const;
 /** A provenance tag. */
 export type ProvenanceTag = typeof PROVENANCE_TAGS[number];
-
-/** The verdicts a claim can get. */
-export const VERDICTS = ["holds", "does not hold", "not comparable at this scale", "no data"] as const;
-/** A verdict. */
-export type VerdictKind = typeof VERDICTS[number];
 
 /** What a test compares against: a number, an interval [lo, hi], or a statement (orderings, basins). */
 export type PaperValue = number | [number, number] | string;
@@ -76,54 +71,10 @@ export interface PaperClaimsFile {
   claims: PaperClaim[];
 }
 
-/** A mean over seeds (or a single value) with its optional spread. */
-export interface Stat {
-  mean: number;
-  std?: number;
-  n?: number;
-}
-
 /** One run of an LR sweep (a null or non-finite loss: diverged) and, when known, its seed. */
 export interface SweepPoint extends BasinPoint {
   seed?: number;
 }
-
-/** Our measurement for a claim; the kind must match the claim's test (see the module comment). */
-export type Measurement =
-  | { kind: "scalar"; value: Stat }
-  | { kind: "named"; values: Record<string, Stat> }
-  | { kind: "relative"; values: Record<string, { value: number; reference: number }> }
-  | { kind: "sweeps"; sweeps: Record<string, SweepPoint[]> };
-
-/** A measurement together with the scale (and, optionally, a short description of the setting) it came from. */
-export interface Measured {
-  scale: Scale;
-  setting?: string;
-  measurement: Measurement;
-}
-
-/** The verdict on one claim, formatted for a report table. */
-export interface Verdict {
-  id: string;
-  text: string;
-  figure_or_table: string;
-  provenance: string;
-  paper: string;
-  ours: string;
-  /** Ours minus paper: a signed gap (0 inside an interval), a factor for ratios, margins for orderings. */
-  difference: string;
-  scale: Scale | null;
-  verdict: VerdictKind;
-  reason: string;
-}
-
-const MEASUREMENT_FOR_TEST: Record<ClaimTest["kind"], Measurement["kind"]> = {
-  approx: "scalar",
-  near_zero: "relative",
-  ratio: "named",
-  ordering: "named",
-  wider: "sweeps",
-};
 
 /** Formats a number for a report: up to 5 significant digits, exponent notation outside [1e-3, 1e5). */
 export function formatNumber(x: number): string {
@@ -139,284 +90,14 @@ export function formatPaperValue(claim: PaperClaim): string {
   return claim.value_std === undefined ? core : `${core} ± ${formatNumber(claim.value_std)}`;
 }
 
-function formatInterval([lo, hi]: [number, number]): string {
+/** "lo–hi", or one number when lo = hi. */
+export function formatInterval([lo, hi]: [number, number]): string {
   return lo === hi ? formatNumber(lo) : `${formatNumber(lo)}–${formatNumber(hi)}`;
-}
-
-function formatStat(s: Stat): string {
-  const spread = s.std === undefined ? "" : ` ± ${formatNumber(s.std)}`;
-  const n = s.n === undefined ? "" : ` (n=${s.n})`;
-  return `${formatNumber(s.mean)}${spread}${n}`;
 }
 
 /** The scales at which a claim is evaluated: its `comparable_at`, else paper for `approx`, else all. */
 export function comparableScales(claim: PaperClaim): readonly Scale[] {
   return claim.comparable_at ?? (claim.test.kind === "approx" ? ["paper"] : SCALES);
-}
-
-/**
- * Evaluates one claim against our measurement (undefined when we have none). At a scale where the claim
- * is not comparable, our value is still shown but not judged. Throws when the measurement's kind does
- * not fit the claim's test, which is a bug in the caller, not a verdict.
- */
-export function evaluateClaim(claim: PaperClaim, measured: Measured | undefined): Verdict {
-  const base = {
-    id: claim.id,
-    text: claim.text,
-    figure_or_table: claim.figure_or_table,
-    provenance: claim.provenance.join(" "),
-    paper: formatPaperValue(claim),
-  };
-  if (measured === undefined) {
-    return {
-      ...base,
-      ours: "–",
-      difference: "–",
-      scale: null,
-      verdict: "no data",
-      reason: "no measurement was supplied",
-    };
-  }
-  const expected = MEASUREMENT_FOR_TEST[claim.test.kind];
-  if (measured.measurement.kind !== expected) {
-    throw new Error(
-      `claim ${claim.id}: a "${claim.test.kind}" test needs a "${expected}" measurement, ` +
-        `got "${measured.measurement.kind}"`,
-    );
-  }
-  const outcome = judge(claim, measured.measurement);
-  const scales = comparableScales(claim);
-  if (!scales.includes(measured.scale)) {
-    const ours = measured.setting ?? `a ${measured.scale}-scale run`;
-    return {
-      ...base,
-      ours: outcome.ours,
-      difference: "–",
-      scale: measured.scale,
-      verdict: "not comparable at this scale",
-      reason: `${claim.test.kind === "approx" ? "absolute " : ""}${claim.quantity} of ${ours} ` +
-        `is not comparable with ${claim.setting.model} on ` +
-        `${claim.setting.data} (comparable at: ${scales.join(", ")})`,
-    };
-  }
-  return { ...base, scale: measured.scale, ...outcome };
-}
-
-/**
- * Evaluates every claim, in fixture order, with the measurements keyed by claim id. Throws when a
- * measurement names no known claim (usually a typo in the id).
- */
-export function evaluateClaims(claims: PaperClaim[], measurements: Record<string, Measured>): Verdict[] {
-  const known = new Set(claims.map((c) => c.id));
-  const unknown = Object.keys(measurements).filter((id) => !known.has(id));
-  if (unknown.length > 0) {
-    throw new Error(
-      `measurements for unknown claim ids: ${unknown.join(", ")}; check them against the fixtures`,
-    );
-  }
-  return claims.map((c) => evaluateClaim(c, measurements[c.id]));
-}
-
-type Outcome = Pick<Verdict, "ours" | "difference" | "verdict" | "reason">;
-
-function judge(claim: PaperClaim, m: Measurement): Outcome {
-  const test = claim.test;
-  switch (test.kind) {
-    case "approx":
-      return judgeApprox(claim, test, (m as Extract<Measurement, { kind: "scalar" }>).value);
-    case "near_zero":
-      return judgeNearZero(test, (m as Extract<Measurement, { kind: "relative" }>).values);
-    case "ratio":
-      return judgeRatio(claim, test, (m as Extract<Measurement, { kind: "named" }>).values);
-    case "ordering":
-      return judgeOrdering(test, (m as Extract<Measurement, { kind: "named" }>).values);
-    case "wider":
-      return judgeWider(test, (m as Extract<Measurement, { kind: "sweeps" }>).sweeps);
-  }
-}
-
-function noData(reason: string): Outcome {
-  return { ours: "–", difference: "–", verdict: "no data", reason };
-}
-
-function signed(x: number): string {
-  return `${x > 0 ? "+" : ""}${formatNumber(x)}`;
-}
-
-function interval(claim: PaperClaim): [number, number] {
-  const v = claim.value;
-  if (typeof v === "number") return [v, v];
-  if (Array.isArray(v)) return v;
-  throw new Error(`claim ${claim.id}: a "${claim.test.kind}" test needs a numeric value or [lo, hi]`);
-}
-
-function judgeApprox(
-  claim: PaperClaim,
-  test: Extract<ClaimTest, { kind: "approx" }>,
-  ours: Stat,
-): Outcome {
-  if (!Number.isFinite(ours.mean)) return noData(`our value is ${ours.mean}`);
-  const [lo, hi] = interval(claim);
-  const [accLo, accHi, tolText] = test.abs_tol !== undefined
-    ? [lo - test.abs_tol, hi + test.abs_tol, `±${formatNumber(test.abs_tol)}`]
-    : [
-      Math.min(lo * (1 - test.rel_tol!), lo * (1 + test.rel_tol!)),
-      Math.max(hi * (1 + test.rel_tol!), hi * (1 - test.rel_tol!)),
-      `${formatNumber(test.rel_tol! * 100)}%`,
-    ];
-  const target = formatInterval([lo, hi]);
-  const x = ours.mean;
-  const holds = x >= accLo && x <= accHi;
-  const gap = x < lo ? x - lo : x > hi ? x - hi : 0;
-  const relGap = gap === 0 ? 0 : gap / Math.abs(x < lo ? lo : hi);
-  const relText = Number.isFinite(relGap) ? ` (${signed(relGap * 100)}%)` : "";
-  const gapText = test.abs_tol !== undefined
-    ? formatNumber(Math.abs(gap))
-    : `${formatNumber(Math.abs(relGap) * 100)}%`;
-  const reason = holds
-    ? `${formatNumber(x)} is within ${tolText} of ${target}`
-    : `${formatNumber(x)} is ${gapText} ${
-      gap < 0 ? "below" : "above"
-    } ${target}, outside the ${tolText} tolerance`;
-  return {
-    ours: formatStat(ours),
-    difference: `${signed(gap)}${relText}`,
-    verdict: holds ? "holds" : "does not hold",
-    reason,
-  };
-}
-
-function judgeNearZero(
-  test: Extract<ClaimTest, { kind: "near_zero" }>,
-  values: Record<string, { value: number; reference: number }>,
-): Outcome {
-  const entries = Object.entries(values);
-  if (entries.length === 0) return noData("no values were measured");
-  let worst = { name: "", rel: -Infinity };
-  for (const [name, { value, reference }] of entries) {
-    if (!(reference > 0) || !Number.isFinite(value)) {
-      return noData(
-        `${name}: value ${value} or reference ${reference} is unusable (the reference must be > 0)`,
-      );
-    }
-    const rel = Math.abs(value) / reference;
-    if (rel > worst.rel) worst = { name, rel };
-  }
-  const holds = worst.rel <= test.rel_tol;
-  const ours = `max ${formatNumber(worst.rel)} of reference over ${entries.length}`;
-  const reason = `largest |value| is ${formatNumber(worst.rel)} of ${test.relative_to} (${worst.name}), ` +
-    `${holds ? "within" : "above"} the ${formatNumber(test.rel_tol)} tolerance`;
-  return { ours, difference: "–", verdict: holds ? "holds" : "does not hold", reason };
-}
-
-function missing(names: string[], values: Record<string, Stat>): string[] {
-  return names.filter((n) => values[n] === undefined || !Number.isFinite(values[n].mean));
-}
-
-function judgeRatio(
-  claim: PaperClaim,
-  test: Extract<ClaimTest, { kind: "ratio" }>,
-  values: Record<string, Stat>,
-): Outcome {
-  const absent = missing(test.of, values);
-  if (absent.length > 0) return noData(`no finite value for ${absent.join(", ")}`);
-  const [num, den] = test.of.map((n) => values[n].mean);
-  if (den === 0) return noData(`${test.of[1]} is 0, so the ratio is undefined`);
-  const ratio = num / den;
-  const [lo, hi] = interval(claim);
-  const f = test.factor_tol;
-  const holds = ratio >= lo / f && ratio <= hi * f;
-  const target = formatInterval([lo, hi]);
-  const ours = `${formatNumber(ratio)} = ${formatNumber(num)} / ${formatNumber(den)}`;
-  const factor = ratio < lo ? ratio / lo : ratio > hi ? ratio / hi : 1;
-  const difference = `×${formatNumber(factor)}`;
-  if (holds) {
-    return {
-      ours,
-      difference,
-      verdict: "holds",
-      reason: `ratio ${formatNumber(ratio)} is within ×${f} of ${target}`,
-    };
-  }
-  const off = ratio < lo ? lo / ratio : ratio / hi;
-  const where = ratio < lo ? "below" : "above";
-  return {
-    ours,
-    difference,
-    verdict: "does not hold",
-    reason: `ratio ${formatNumber(ratio)} is ×${formatNumber(off)} ${where} ${target} (tolerance ×${f})`,
-  };
-}
-
-function judgeOrdering(
-  test: Extract<ClaimTest, { kind: "ordering" }>,
-  values: Record<string, Stat>,
-): Outcome {
-  const absent = missing(test.expect, values);
-  if (absent.length > 0) return noData(`no finite value for ${absent.join(", ")}`);
-  const sign = test.direction === "ascending" ? 1 : -1;
-  const rel = test.direction === "ascending" ? "<" : ">";
-  const ours = test.expect.map((n) => `${n} ${formatStat(values[n])}`).join(", ");
-  // Margins between neighbours, positive when they follow the expected order.
-  const difference = test.expect.slice(1)
-    .map((b, i) => signed(sign * (values[b].mean - values[test.expect[i]].mean)))
-    .join(", ");
-  for (let i = 0; i + 1 < test.expect.length; i++) {
-    const [a, b] = [test.expect[i], test.expect[i + 1]];
-    const [sa, sb] = [values[a], values[b]];
-    if (!(sign * (sb.mean - sa.mean) > 0)) {
-      const gap = Math.abs(sb.mean - sa.mean);
-      const noise = Math.hypot(sa.std ?? 0, sb.std ?? 0);
-      const noiseText = noise > 0 && gap <= noise
-        ? `; the gap ${formatNumber(gap)} is within the seed std ${formatNumber(noise)}`
-        : "";
-      return {
-        ours,
-        difference,
-        verdict: "does not hold",
-        reason: `expected ${a} ${rel} ${b}, got ${formatNumber(sa.mean)} vs ${
-          formatNumber(sb.mean)
-        }${noiseText}`,
-      };
-    }
-  }
-  return {
-    ours,
-    difference,
-    verdict: "holds",
-    reason: `${test.expect.map((n) => `${n} ${formatNumber(values[n].mean)}`).join(` ${rel} `)} as expected`,
-  };
-}
-
-function judgeWider(
-  test: Extract<ClaimTest, { kind: "wider" }>,
-  sweeps: Record<string, SweepPoint[]>,
-): Outcome {
-  const tol = test.loss_tol ?? DEFAULT_BASIN_LOSS_TOL;
-  const basins: Basin[] = [];
-  for (const name of [test.wider, test.than]) {
-    const points = sweeps[name];
-    if (points === undefined || points.length === 0) return noData(`no LR sweep for ${name}`);
-    const basin = analyzeBasin(points, tol);
-    if (basin === undefined) return noData(`every run of ${name} diverged`);
-    basins.push(basin);
-  }
-  const [w, t] = basins;
-  const holds = w.width > t.width;
-  const dec = (b: Basin) => `${formatNumber(b.width)} dec`;
-  const open = ([[test.wider, w], [test.than, t]] as const)
-    .filter(([, b]) => b.lowEdgeOpen || b.highEdgeOpen)
-    .map(([n]) => n);
-  const openText = open.length > 0
-    ? `; the basin of ${open.join(" and ")} reaches the grid edge (a lower bound)`
-    : "";
-  return {
-    ours: `${dec(w)} vs ${dec(t)}`,
-    difference: `${signed(w.width - t.width)} dec`,
-    verdict: holds ? "holds" : "does not hold",
-    reason: `basin (loss within ${formatNumber(tol * 100)}% of best) of ${test.wider} spans ${dec(w)}, ` +
-      `${holds ? "wider than" : "not wider than"} ${test.than} at ${dec(t)}${openText}`,
-  };
 }
 
 /**

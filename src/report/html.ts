@@ -1,11 +1,20 @@
 /**
  * Self-contained HTML reports: one file with vega, vega-lite and vega-embed inlined from node_modules,
  * every chart's spec and data embedded, no network access at all. The header gives the command,
- * git revision, environment and config; the verdict table on the paper claims comes next, then the
- * sections. `writeReport` also writes one server-side SVG per chart beside the HTML.
+ * The scorecard on the paper claims comes first (one line per claim, the reasons folded), then how the
+ * report was made (command, git revision, environment, config; folded), then the sections. `writeReport` also writes one server-side SVG per chart beside the HTML.
  */
 import type { TopLevelSpec } from "vega-lite";
-import { formatNumber, type Verdict, type VerdictKind } from "./claims.ts";
+import { formatNumber } from "./claims.ts";
+import {
+  ALPHA,
+  CORRECTION,
+  formatP,
+  MIN_SEEDS,
+  type Verdict,
+  type VerdictKind,
+  verdictsJson,
+} from "./verdicts.ts";
 import type { ReportTable } from "./charts.ts";
 import { renderSvg } from "./svg.ts";
 
@@ -26,6 +35,8 @@ export interface ReportLink {
 /** One section of a report; `text` paragraphs are separated by blank lines. */
 export interface ReportSection {
   heading: string;
+  /** Shown folded (a `<details>` element), for long reference material such as the runs table. */
+  folded?: boolean;
   text?: string;
   charts?: ReportChart[];
   tables?: ReportTable[];
@@ -125,6 +136,7 @@ function checkChartIds(report: Report): void {
 const VERDICT_CLASS: Record<VerdictKind, string> = {
   "holds": "v-holds",
   "does not hold": "v-fails",
+  "inconclusive": "v-inconclusive",
   "not comparable at this scale": "v-incomparable",
   "no data": "v-nodata",
 };
@@ -154,12 +166,16 @@ table.verdicts { width: 100%; }
 .verdicts td.verdict { font-weight: 600; }
 .v-holds { background: #dcf3dc; color: #14591a; }
 .v-fails { background: #f9d9dc; color: #8a1c24; }
+.v-inconclusive { background: #e4ecf7; color: #22426b; }
 .v-incomparable { background: #fff1c7; color: #6b5000; }
 .v-nodata { background: #eceff1; color: #4f5b66; }
 .summary span { display: inline-block; margin-right: 10px; padding: 2px 8px; border-radius: 10px; font-size: 13px; }
 .chart { margin: 12px 0 4px; min-height: 40px; }
 .chart-links { font-size: 13px; margin-bottom: 16px; }
 details summary { cursor: pointer; color: var(--muted); }
+details.section > summary h2 { display: inline; border: 0; }
+details.section > summary { margin: 36px 0 10px; }
+table.verdict-details { width: 100%; font-size: 13px; }
 `;
 
 const PAGE_SCRIPT = `
@@ -193,6 +209,32 @@ function tableHtml(t: ReportTable): string {
   return `<table>${caption}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+function verdictCell(verdict: VerdictKind, extra = ""): string {
+  return `<td class="verdict ${VERDICT_CLASS[verdict]}">${escapeHtml(verdict)}${extra}</td>`;
+}
+
+/** "p = 0.003, Holm 0.02, n=3, Welch t" for the details table. */
+function statsText(v: Verdict): string {
+  const s = v.stats;
+  if (!s) return "–";
+  const p = s.p === null ? "" : `p = ${formatP(s.p)}`;
+  const holm = s.pHolm === null ? "" : `${CORRECTION} ${formatP(s.pHolm)}`;
+  return [p, holm, `n=${s.n}`, s.method].filter(Boolean).join(", ");
+}
+
+/** The statistics rule every verdict follows, said once above the scorecard. */
+function statisticsNote(verdicts: readonly Verdict[]): string {
+  const family = verdicts.filter((v) => v.stats?.pHolm !== null && v.stats?.pHolm !== undefined).length;
+  return `Each verdict is judged over seeds: ours is the estimate with its 95% interval and n. A claim holds ` +
+    `(or does not hold) only when its ${CORRECTION}-adjusted p is below ${ALPHA} over the ${family} claims ` +
+    `judged here and it rests on at least ${MIN_SEEDS} seeds; otherwise it is inconclusive. Intervals: t ` +
+    `(paired or Welch) for losses, fitted constants and times, on the log scale for ratios; a seeded ` +
+    `bootstrap for LR basin widths and steps to target. A "wider" claim that an open basin edge decides is ` +
+    `inconclusive. Sweep claims are also judged at half the horizon (their own ${CORRECTION} family); ↯ ` +
+    `marks a claim whose ranking flips between the two.`;
+}
+
+/** The scorecard: one line per claim (claim, paper, ours with its interval, verdict), then the details folded. */
 function verdictSectionHtml(verdicts: Verdict[]): string {
   if (verdicts.length === 0) {
     return `<h2>Paper claims</h2><p class="muted">No paper claims were evaluated.</p>`;
@@ -202,24 +244,49 @@ function verdictSectionHtml(verdicts: Verdict[]): string {
   const summary = [...counts.entries()]
     .map(([k, n]) => `<span class="${VERDICT_CLASS[k]}">${n} ${escapeHtml(k)}</span>`)
     .join("");
+  const hasHalf = verdicts.some((v) => v.halfHorizon);
   const rows = verdicts.map((v) => {
-    const scale = v.scale ? `<div class="muted">${escapeHtml(v.scale)} scale</div>` : "";
+    const half = v.halfHorizon;
+    const halfCell = !hasHalf ? "" : half
+      ? verdictCell(
+        half.verdict,
+        half.flips ? ` <span title="the ranking flips between half and full horizon">↯</span>` : "",
+      )
+      : "<td></td>";
     return `<tr><td>${escapeHtml(v.text)}<div class="claim-id">${escapeHtml(v.id)}</div></td>` +
+      `<td>${escapeHtml(v.paper)}</td><td>${escapeHtml(v.ours)}</td>${
+        verdictCell(v.verdict)
+      }${halfCell}</tr>`;
+  }).join("\n");
+  const details = verdicts.map((v) => {
+    const scale = v.scale ? `<div class="muted">${escapeHtml(v.scale)} scale</div>` : "";
+    const setting = v.setting ? `<div class="muted">${escapeHtml(v.setting)}</div>` : "";
+    const half = v.halfHorizon
+      ? `<div class="muted">half horizon: ${escapeHtml(v.halfHorizon.verdict)}: ${
+        escapeHtml(v.halfHorizon.reason)
+      }</div>`
+      : "";
+    return `<tr><td>${escapeHtml(v.id)}</td>` +
       `<td>${escapeHtml(v.figure_or_table)}<div class="muted">${escapeHtml(v.provenance)}</div></td>` +
-      `<td>${escapeHtml(v.paper)}</td>` +
-      `<td>${escapeHtml(v.ours)}${scale}</td>` +
-      `<td>${escapeHtml(v.difference)}</td>` +
-      `<td class="verdict ${VERDICT_CLASS[v.verdict]}">${escapeHtml(v.verdict)}</td>` +
-      `<td>${escapeHtml(v.reason)}</td></tr>`;
+      `<td>${escapeHtml(v.difference)}${scale}</td><td>${escapeHtml(statsText(v))}</td>` +
+      `<td>${escapeHtml(v.reason)}${setting}${half}</td></tr>`;
   }).join("\n");
   return `<h2>Paper claims</h2>
 <p class="summary">${summary}</p>
-<table class="verdicts"><thead><tr><th>Claim</th><th>Source</th><th>Paper</th><th>Ours</th><th>Δ</th><th>Verdict</th>` +
-    `<th>Reason</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
+<table class="verdicts scorecard"><thead><tr><th>Claim</th><th>Paper</th><th>Ours [95% interval]</th>` +
+    `<th>Verdict</th>${hasHalf ? "<th>Half horizon</th>" : ""}</tr></thead><tbody>\n${rows}\n</tbody></table>
+<p class="muted">${escapeHtml(statisticsNote(verdicts))}</p>
+<details><summary>Why: source, difference, statistics and reason per claim</summary>
+<table class="verdict-details"><thead><tr><th>Claim</th><th>Source</th><th>Δ</th><th>Statistics</th>` +
+    `<th>Reason</th></tr></thead><tbody>\n${details}\n</tbody></table></details>`;
 }
 
 function sectionHtml(section: ReportSection): string {
-  const parts = [`<h2>${escapeHtml(section.heading)}</h2>`];
+  const parts = [
+    section.folded
+      ? `<details class="section"><summary><h2>${escapeHtml(section.heading)}</h2></summary>`
+      : `<h2>${escapeHtml(section.heading)}</h2>`,
+  ];
   for (const para of (section.text ?? "").split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p.length > 0)) {
     parts.push(`<p>${escapeHtml(para)}</p>`);
   }
@@ -239,6 +306,7 @@ function sectionHtml(section: ReportSection): string {
     );
     parts.push(`<ul>${items.join("")}</ul>`);
   }
+  if (section.folded) parts.push("</details>");
   return parts.join("\n");
 }
 
@@ -263,6 +331,8 @@ export async function renderReportHtml(report: Report): Promise<string> {
 </head>
 <body>
 <h1>${escapeHtml(report.title)}</h1>
+${verdictSectionHtml(report.verdicts)}
+<details><summary>How this report was made: command, git revision, environment, config</summary>
 <h3>Command</h3>
 <pre><code>${escapeHtml(report.command)}</code></pre>
 <table class="meta"><tbody>
@@ -270,10 +340,8 @@ export async function renderReportHtml(report: Report): Promise<string> {
 ${envRows}
 <tr><th>report libraries</th><td>${escapeHtml(versions)} (inlined)</td></tr>
 </tbody></table>
-<details><summary>Config</summary><pre><code>${
-    escapeHtml(JSON.stringify(report.config, null, 2) ?? "null")
-  }</code></pre></details>
-${verdictSectionHtml(report.verdicts)}
+<h3>Config</h3><pre><code>${escapeHtml(JSON.stringify(report.config, null, 2) ?? "null")}</code></pre>
+</details>
 ${report.sections.map(sectionHtml).join("\n")}
 ${scripts}
 <script>${PAGE_SCRIPT}</script>
@@ -283,10 +351,13 @@ ${scripts}
 }
 
 /**
- * Writes `index.html` and one `<chart id>.svg` per chart into `dir` (created if missing); each chart links
- * to its written SVG. Returns the paths written.
+ * Writes `index.html`, `verdicts.json` (the verdicts as data, see `verdictsJson`) and one `<chart id>.svg`
+ * per chart into `dir` (created if missing); each chart links to its written SVG. Returns the paths written.
  */
-export async function writeReport(dir: string, report: Report): Promise<{ html: string; svgs: string[] }> {
+export async function writeReport(
+  dir: string,
+  report: Report,
+): Promise<{ html: string; svgs: string[]; verdicts: string }> {
   checkChartIds(report);
   await Deno.mkdir(dir, { recursive: true });
   const svgs: string[] = [];
@@ -303,5 +374,7 @@ export async function writeReport(dir: string, report: Report): Promise<{ html: 
   }
   const html = `${dir}/index.html`;
   await Deno.writeTextFile(html, await renderReportHtml({ ...report, sections }));
-  return { html, svgs };
+  const verdicts = `${dir}/verdicts.json`;
+  await Deno.writeTextFile(verdicts, `${JSON.stringify(verdictsJson(report.verdicts), null, 2)}\n`);
+  return { html, svgs, verdicts };
 }

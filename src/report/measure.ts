@@ -1,8 +1,9 @@
 /**
  * Our measurement for each paper claim, derived from run directories only (DESIGN.md decision 7): the
  * per-layer (L0, L1) fits of the gluon-smoothness runs, the LR sweeps of the lr-sweep runs (best LR and
- * basin via `analyzeBasin`), and the step times of the step-time runs. Every value is a mean over seeds of a
- * per-run quantity; nothing is copied from the papers. A claim whose suite did not run gets no measurement,
+ * basin via `analyzeBasin`), and the step times of the step-time runs. Every measurement keeps one value per
+ * seed (per run), so that verdicts carry intervals over seeds (./verdicts.ts); nothing is copied from the
+ * papers. Values taken from the same runs (two layer groups of one fit) are marked paired. A claim whose suite did not run gets no measurement,
  * and the verdict says which suite would feed it.
  *
  * Layer groups: "hidden" is role hidden (the transformer matrices); "embedding" is role tied_embedding or
@@ -15,7 +16,8 @@ import { median } from "../smoothness/predict.ts";
 import type { LayerFit, LayerSeries, RunFit } from "../smoothness/run_fit.ts";
 import { summarizeTimes } from "../cli/timing.ts";
 import { analyzeBasin, isDiverged } from "../stats/basin.ts";
-import type { Measured, Scale, Stat, SweepPoint } from "./claims.ts";
+import type { Scale, SweepPoint } from "./claims.ts";
+import type { Measured } from "./verdicts.ts";
 import type { RunRecord } from "./assemble.ts";
 
 /** A smoothness run and its per-layer fits. */
@@ -31,6 +33,8 @@ export interface MeasureInput {
   settings: ScaleSettings;
   runs: readonly RunRecord[];
   fits: readonly SmoothnessFit[];
+  /** Where sweep claims read each run's validation loss (default: the final one). */
+  horizon?: Horizon;
 }
 
 /** How one claim is measured: the suite whose runs feed it, and the measurement (undefined: no runs). */
@@ -52,15 +56,6 @@ const SWEEP_NAMES: Readonly<Record<string, string>> = {
   "muonmax": "muonmax",
   "muonmax-momo": "muonmax-momo",
 };
-
-/** The mean, sample standard deviation (n > 1) and count of per-seed values. */
-export function statOf(values: readonly number[]): Stat {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return { mean, n };
-  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
-  return { mean, std: Math.sqrt(variance), n };
-}
 
 /** The run's label in tables and legends: its `variant` tag, else its optimizer. */
 export function runLabel(run: RunRecord): string {
@@ -135,12 +130,12 @@ function namedOverFits(
   return {
     suite: "gluon-smoothness",
     measure(input) {
-      const values: Record<string, Stat> = {};
+      const values: Record<string, number[]> = {};
       const settings: string[] = [];
       for (const [name, select] of Object.entries(selects)) {
         const fits = selectFits(input, select(input.settings));
         if (!fits.length) continue;
-        values[name] = statOf(fits.map((f) => value(f.fit)));
+        values[name] = fits.map((f) => value(f.fit));
         settings.push(describeFits(fits));
       }
       if (!settings.length) return undefined;
@@ -149,33 +144,32 @@ function namedOverFits(
   };
 }
 
-/** Per-layer L0 against the layer's typical L-hat, over every layer and seed. */
+/** Per-layer L0 against the layer's typical L-hat, one record of layers per seed. */
 function l0NearZero(fits: SmoothnessFit[]): Measured["measurement"] {
-  const values: Record<string, { value: number; reference: number }> = {};
-  for (const { run, fit } of fits) {
-    fit.fits.forEach((f, i) => {
-      const key = fits.length > 1 ? `${f.layer} (seed ${run.config.seed})` : f.layer;
-      values[key] = { value: f.L0, reference: typicalLHat(fit.layers[i], f) };
-    });
-  }
-  return { kind: "relative", values };
+  return {
+    kind: "relative",
+    seeds: fits.map(({ fit }) =>
+      Object.fromEntries(
+        fit.fits.map((f, i) => [f.layer, { value: f.L0, reference: typicalLHat(fit.layers[i], f) }]),
+      )
+    ),
+  };
 }
 
-/** A scalar: the mean over seeds of a per-run value. */
+/** A scalar: a per-run value, one per seed. */
 function scalarOver(value: (fit: RunFit) => number) {
   return (fits: SmoothnessFit[]): Measured["measurement"] => ({
     kind: "scalar",
-    value: statOf(fits.map((f) => value(f.fit))),
+    values: fits.map((f) => value(f.fit)),
   });
 }
 
-/** Named values: the mean over seeds of per-run values. */
+/** Named values of the same runs, one per seed each, so paired. */
 function namedOver(values: Record<string, (fit: RunFit) => number>) {
   return (fits: SmoothnessFit[]): Measured["measurement"] => ({
     kind: "named",
-    values: Object.fromEntries(
-      Object.entries(values).map(([k, v]) => [k, statOf(fits.map((f) => v(f.fit)))]),
-    ),
+    paired: true,
+    values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, fits.map((f) => v(f.fit))])),
   });
 }
 
@@ -206,24 +200,54 @@ const medianMseRel = (fit: RunFit) => median(fit.fits.map((f) => f.mse_rel));
 const extremeL1 = (pick: (values: number[]) => number) => (fit: RunFit) =>
   pick(layersWithRole(fit, HIDDEN).map(({ fit }) => fit.L1));
 
-/** The lr-sweep points of the scale's language model, per optimizer. */
-export function sweepPoints(runs: readonly RunRecord[], workload: string): Map<string, SweepPoint[]> {
+/** Where a sweep is judged: each run's final validation loss, or the one at half its steps. */
+export type Horizon = "final" | "half";
+
+/**
+ * A run's validation loss at a horizon (null: diverged by then) and the step it was taken at. "half" is
+ * the last evaluation at or before floor(steps / 2); a run that diverged at or before that step counts
+ * as diverged. Undefined when the run has no evaluation there.
+ */
+export function lossAtHorizon(
+  run: RunRecord,
+  horizon: Horizon,
+): { loss: number | null; step: number } | undefined {
+  if (horizon === "final") {
+    if (run.finalValLoss === null && !run.diverged) return undefined;
+    return { loss: run.diverged ? null : run.finalValLoss, step: run.config.steps };
+  }
+  const half = Math.floor(run.config.steps / 2);
+  const divergedAt = run.manifest.diverged_step;
+  if (divergedAt !== null && divergedAt <= half) return { loss: null, step: half };
+  const i = run.val.step.findLastIndex((s) => s <= half);
+  if (i < 0) return undefined;
+  const loss = run.val.loss[i];
+  return { loss: Number.isFinite(loss) ? loss : null, step: run.val.step[i] };
+}
+
+/** The lr-sweep points of a workload at a horizon (default: final), per optimizer. */
+export function sweepPoints(
+  runs: readonly RunRecord[],
+  workload: string,
+  horizon: Horizon = "final",
+): Map<string, SweepPoint[]> {
   const points = new Map<string, SweepPoint[]>();
   for (const run of runs) {
     if (run.config.suite !== "lr-sweep" || run.config.workload !== workload) continue;
-    if (run.finalValLoss === null && !run.diverged) continue;
+    const at = lossAtHorizon(run, horizon);
+    if (!at) continue;
     const list = points.get(run.config.optimizer) ?? [];
-    list.push({ lr: run.lr, loss: run.diverged ? null : run.finalValLoss, seed: run.config.seed });
+    list.push({ lr: run.lr, loss: at.loss, seed: run.config.seed });
     points.set(run.config.optimizer, list);
   }
   return points;
 }
 
-/** The final validation loss at the best LR (lowest mean over seeds): mean and spread over those seeds. */
-export function bestLrLoss(points: readonly SweepPoint[]): Stat {
+/** The final validation losses at the best LR (see `analyzeBasin`), one per converged seed. */
+export function bestLrLoss(points: readonly SweepPoint[]): number[] {
   const basin = analyzeBasin(points);
-  if (!basin) return { mean: NaN };
-  return statOf(points.filter((p) => p.lr === basin.bestLr && !isDiverged(p)).map((p) => p.loss!));
+  if (!basin) return [];
+  return points.filter((p) => p.lr === basin.bestLr && !isDiverged(p)).map((p) => p.loss!);
 }
 
 /** A claim on the language-model LR sweep, with the claims' optimizer names. */
@@ -231,19 +255,22 @@ function onSweeps(make: (sweeps: Record<string, SweepPoint[]>) => Measured["meas
   return {
     suite: "lr-sweep",
     measure(input) {
-      const all = sweepPoints(input.runs, input.settings.gpt);
+      const horizon = input.horizon ?? "final";
+      const all = sweepPoints(input.runs, input.settings.gpt, horizon);
       const sweeps: Record<string, SweepPoint[]> = {};
       for (const [name, optimizer] of Object.entries(SWEEP_NAMES)) {
         const points = all.get(optimizer);
         if (points) sweeps[name] = points;
       }
       if (!Object.keys(sweeps).length) return undefined;
-      const steps =
-        input.runs.find((r) => r.config.suite === "lr-sweep" && r.config.workload === input.settings.gpt)!
-          .config.steps;
+      const run = input.runs.find((r) =>
+        r.config.suite === "lr-sweep" && r.config.workload === input.settings.gpt
+      )!;
+      const steps = run.config.steps;
+      const at = horizon === "half" ? ` (judged at step ${Math.floor(steps / 2)}, half the horizon)` : "";
       return {
         scale: input.scale,
-        setting: `${input.settings.gpt} LR sweep, ${steps} steps`,
+        setting: `${input.settings.gpt} LR sweep, ${steps} steps${at}`,
         measurement: make(sweeps),
       };
     },
@@ -256,7 +283,7 @@ const bestLossOf = (names: string[]) => (sweeps: Record<string, SweepPoint[]>): 
 });
 const bestLossScalar = (name: string) => (sweeps: Record<string, SweepPoint[]>): Measured["measurement"] => ({
   kind: "scalar",
-  value: sweeps[name] ? bestLrLoss(sweeps[name]) : { mean: NaN },
+  values: sweeps[name] ? bestLrLoss(sweeps[name]) : [],
 });
 const sweepsOf = (sweeps: Record<string, SweepPoint[]>): Measured["measurement"] => ({
   kind: "sweeps",
@@ -274,18 +301,27 @@ export function medianStepMs(run: RunRecord): number {
   return summarizeTimes(stepMs(run)).medianMs;
 }
 
-/** Median step times of the step-time runs, per variant. */
-function stepTimes(input: MeasureInput): Record<string, Stat> {
-  const byVariant: Record<string, number[]> = {};
+/** Median step times of the step-time runs: per variant, per seed. */
+function stepTimes(input: MeasureInput): Record<string, Map<number, number>> {
+  const byVariant: Record<string, Map<number, number>> = {};
   for (const run of input.runs) {
     if (run.config.suite !== "step-time" || run.config.workload !== input.settings.gpt) continue;
-    (byVariant[runLabel(run)] ??= []).push(medianStepMs(run));
+    (byVariant[runLabel(run)] ??= new Map()).set(run.config.seed, medianStepMs(run));
   }
-  return Object.fromEntries(Object.entries(byVariant).map(([k, v]) => [k, statOf(v)]));
+  return byVariant;
+}
+
+/** The step times of `names` at the seeds every one of them ran, in seed order: paired by seed. */
+function pairedTimes(times: Record<string, Map<number, number>>, names: readonly string[]): number[][] {
+  const seeds = [...(times[names[0]]?.keys() ?? [])].filter((s) => names.every((n) => times[n]?.has(s)))
+    .sort((a, b) => a - b);
+  return names.map((n) => seeds.map((s) => times[n].get(s)!));
 }
 
 /** A claim on the step-time runs. */
-function onStepTimes(make: (times: Record<string, Stat>) => Measured["measurement"]): ClaimMeasure {
+function onStepTimes(
+  make: (times: Record<string, Map<number, number>>) => Measured["measurement"],
+): ClaimMeasure {
   return {
     suite: "step-time",
     measure(input) {
@@ -301,14 +337,12 @@ function onStepTimes(make: (times: Record<string, Stat>) => Measured["measuremen
   };
 }
 
-/** t(variant) / t(muonadam) - 1, from the mean step times over seeds. */
-const overhead = (variant: string) => (times: Record<string, Stat>): Measured["measurement"] => ({
-  kind: "scalar",
-  value: {
-    mean: times[variant] && times.muonadam ? times[variant].mean / times.muonadam.mean - 1 : NaN,
-    n: Math.min(times[variant]?.n ?? 0, times.muonadam?.n ?? 0),
-  },
-});
+/** t(variant) / t(muonadam) - 1 per seed, from runs of the same seed. */
+const overhead =
+  (variant: string) => (times: Record<string, Map<number, number>>): Measured["measurement"] => {
+    const [v, base] = pairedTimes(times, [variant, "muonadam"]);
+    return { kind: "scalar", values: v.map((t, i) => t / base[i] - 1) };
+  };
 
 /** How each claim of the two fixtures is measured. */
 const CLAIM_MEASURES: Readonly<Record<string, ClaimMeasure>> = {
@@ -370,18 +404,22 @@ const CLAIM_MEASURES: Readonly<Record<string, ClaimMeasure>> = {
   "crawshaw.fig5.muonadam_beats_muonmax": onSweeps(bestLossOf(["muonadam", "muonmax"])),
   "crawshaw.timing.stale_nuclear_overhead": onStepTimes(overhead("muonmax-momo-stale")),
   "crawshaw.timing.exact_nuclear_overhead": onStepTimes(overhead("muonmax-momo-exact")),
-  "crawshaw.timing.stale_cheaper_than_exact": onStepTimes((times) => ({
-    kind: "named",
-    values: Object.fromEntries(
-      ["muonmax-momo-stale", "muonmax-momo-exact"].filter((k) => times[k]).map((k) => [k, times[k]]),
-    ),
-  })),
+  "crawshaw.timing.stale_cheaper_than_exact": onStepTimes((times) => {
+    const names = ["muonmax-momo-stale", "muonmax-momo-exact"];
+    const paired = pairedTimes(times, names);
+    return { kind: "named", paired: true, values: Object.fromEntries(names.map((n, i) => [n, paired[i]])) };
+  }),
 };
 
 /** The measurements of the claims with data, and for every claim without, why (the suite that feeds it). */
 export interface ClaimMeasurements {
   measurements: Record<string, Measured>;
   missing: Record<string, string>;
+}
+
+/** The suite whose runs feed a claim (undefined: lmo-bench does not measure it). */
+export function claimSuite(id: string): string | undefined {
+  return CLAIM_MEASURES[id]?.suite;
 }
 
 /** Measures every claim in `claimIds` that the runs can feed. */

@@ -11,13 +11,24 @@ import { median } from "../smoothness/predict.ts";
 import { summarizeTimes } from "../cli/timing.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { filePath, streamPath } from "../trace/arrow_read.ts";
-import { type CurvePoint, lrBasinSpec, tableFromRecords, trainingCurvesSpec } from "./charts.ts";
+import {
+  type CurvePoint,
+  lrBasinSpec,
+  type ReportTable,
+  stepsToTargetSpec,
+  tableFromRecords,
+  trainingCurvesSpec,
+} from "./charts.ts";
+import { meanEstimate } from "../stats/estimate.ts";
+import { stepsToTarget } from "./target.ts";
+import { formatEstimate } from "./verdicts.ts";
 import { analyzeBasin, DEFAULT_BASIN_LOSS_TOL, isDiverged } from "../stats/basin.ts";
 import { formatNumber } from "./claims.ts";
 import type { ReportLink, ReportSection } from "./html.ts";
 import type { RunRecord } from "./assemble.ts";
 import {
   bestLrLoss,
+  type Horizon,
   layersWithRole,
   medianStepMs,
   runLabel,
@@ -52,11 +63,12 @@ export function reportSections(
   outDir: string,
 ): ReportSection[] {
   return [
-    runsSection(runs),
     ...sweepSections(runs),
+    ...stepsToTargetSections(runs),
     ...fits.map(smoothnessSection),
     ...gluonSections(runs),
     stepTimeSection(runs),
+    runsSection(runs),
     rawDataSection(runs, outDir),
   ].filter((s): s is ReportSection => s !== null);
 }
@@ -67,6 +79,7 @@ function runsSection(runs: readonly RunRecord[]): ReportSection {
   const counts = suites.map((s) => `${s}: ${runs.filter((r) => (r.config.suite || "(none)") === s).length}`);
   return {
     heading: "Runs",
+    folded: true,
     text: `${runs.length} runs (${counts.join(", ")}). A run is a directory; see "Raw data" for its files.`,
     tables: [tableFromRecords(runs.map((r) => ({
       run: runName(r),
@@ -134,7 +147,20 @@ function curvesSpec(
   } as TopLevelSpec;
 }
 
-/** Per workload of the lr-sweep suite: the basin plot, the basin table and the curves at the best LRs. */
+/** Grid steps beyond the scale's base LR grid (the `lr_extension` tag of LR-extension runs; 0 inside it). */
+export function lrExtension(run: RunRecord): number {
+  return Number(run.config.tags.lr_extension ?? 0);
+}
+
+/** "2.98 [2.95, 3.01]" for a sample of per-seed values, or the value alone below two seeds. */
+function meanWithInterval(values: readonly number[]): string | null {
+  return values.length ? formatEstimate(meanEstimate(values)) : null;
+}
+
+/**
+ * Per workload of the lr-sweep suite: the basin plot (seed band, open edges, LRs outside the base grid),
+ * the basin table, the ranking at half and at the full horizon, and the curves at the best LRs.
+ */
 function sweepSections(runs: readonly RunRecord[]): ReportSection[] {
   const workloads = [
     ...new Set(runs.filter((r) => r.config.suite === "lr-sweep").map((r) => r.config.workload)),
@@ -143,38 +169,52 @@ function sweepSections(runs: readonly RunRecord[]): ReportSection[] {
     const sweepRuns = runs.filter((r) => r.config.suite === "lr-sweep" && r.config.workload === workload);
     const colorDomain = colorDomainOf(sweepRuns);
     const points = sweepPoints(runs, workload);
+    const basins = new Map([...points.entries()].map(([optimizer, pts]) => [optimizer, analyzeBasin(pts)]));
     const basinRows = [...points.entries()].map(([optimizer, pts]) => {
-      const basin = analyzeBasin(pts);
-      const best = bestLrLoss(pts);
+      const basin = basins.get(optimizer);
+      const open = basin
+        ? [basin.lowEdgeOpen ? "low" : "", basin.highEdgeOpen ? "high" : ""].filter(Boolean)
+        : [];
       return {
         optimizer,
         "best lr": basin?.bestLr ?? null,
-        "best val loss": basin ? best.mean : null,
-        "seed std": best.std ?? null,
+        "best val loss (median)": basin?.bestLoss ?? null,
+        "mean [95% interval]": meanWithInterval(bestLrLoss(pts)),
         "basin low lr": basin?.lrLow ?? null,
         "basin high lr": basin?.lrHigh ?? null,
-        "width (decades)": basin?.width ?? null,
-        "open edge": basin
-          ? [basin.lowEdgeOpen ? "low" : "", basin.highEdgeOpen ? "high" : ""].filter(Boolean).join(", ")
-          : "",
+        "width (decades)": basin ? `${open.length ? "≥ " : ""}${formatNumber(basin.width)}` : null,
+        "open edge": open.join(", "),
         runs: pts.length,
         diverged: pts.filter(isDiverged).length,
       };
     });
-    const bestRuns = sweepRuns.filter((r) => {
-      const basin = analyzeBasin(points.get(r.config.optimizer) ?? []);
-      return basin !== undefined && r.lr === basin.bestLr;
-    });
+    const bestRuns = sweepRuns.filter((r) => r.lr === basins.get(r.config.optimizer)?.bestLr);
+    const openEdges = [...basins.entries()].flatMap(([optimizer, b]) =>
+      b
+        ? [
+          ...(b.lowEdgeOpen
+            ? [{ optimizer, lr: b.gridLow, loss: b.grid[0].loss, side: "low" as const }]
+            : []),
+          ...(b.highEdgeOpen
+            ? [{ optimizer, lr: b.gridHigh, loss: b.grid.at(-1)!.loss, side: "high" as const }]
+            : []),
+        ]
+        : []
+    );
     const steps = sweepRuns[0].config.steps;
+    const extended = sweepRuns.filter((r) => lrExtension(r) !== 0).length;
     return {
       heading: `LR sweep: ${workload}`,
       text:
         `Final validation loss after ${steps} steps against the learning rate, per optimizer. The basin is ` +
         `the LR range around the best LR whose loss is within ${
           formatNumber(DEFAULT_BASIN_LOSS_TOL * 100)
-        }% of ` +
-        `the best (edges interpolated in log LR; seeds combine by the median loss per LR, so an LR where at least half the seeds diverged is outside it). The curves below ` +
-        `are each optimizer's runs at its best LR.`,
+        }% ` +
+        `of the best (edges interpolated in log LR; seeds combine by the median loss per LR, so an LR where at ` +
+        `least half the seeds diverged is outside it). A basin that reaches the end of the grid is open there ` +
+        `(triangles in the plot): its width is only a lower bound. ${
+          extended ? `${extended} runs lie outside the scale's base grid (LR extensions, ringed). ` : ""
+        }The curves below are each optimizer's runs at its best LR.`,
       charts: [
         {
           id: chartId(`sweep-${workload}`),
@@ -185,8 +225,9 @@ function sweepSections(runs: readonly RunRecord[]): ReportSection[] {
               loss: r.finalValLoss ?? NaN,
               diverged: r.diverged,
               seed: r.config.seed,
+              extension: lrExtension(r) !== 0,
             })),
-            { title: `${workload}: final validation loss vs learning rate`, colorDomain },
+            { title: `${workload}: final validation loss vs learning rate`, colorDomain, openEdges },
           ),
         },
         {
@@ -194,8 +235,94 @@ function sweepSections(runs: readonly RunRecord[]): ReportSection[] {
           spec: curvesSpec(bestRuns, `${workload}: training at each optimizer's best LR`, colorDomain),
         },
       ],
-      tables: [tableFromRecords(basinRows, undefined, "LR basins (loss: mean over seeds at the best LR)")],
+      tables: [
+        tableFromRecords(basinRows, undefined, "LR basins (best val loss: median over seeds at the best LR)"),
+        horizonRankingTable(runs, workload),
+      ],
     };
+  });
+}
+
+/**
+ * Each optimizer's best-LR loss (median over seeds, best LR chosen at each horizon) and its rank at half
+ * the horizon and at the end, with the optimizers whose rank changes marked.
+ */
+function horizonRankingTable(runs: readonly RunRecord[], workload: string): ReportTable {
+  const bestAt = (horizon: Horizon) =>
+    new Map(
+      [...sweepPoints(runs, workload, horizon).entries()].map(([o, pts]) => [o, analyzeBasin(pts)?.bestLoss]),
+    );
+  const half = bestAt("half"), full = bestAt("final");
+  const rank = (m: Map<string, number | undefined>) => {
+    const order = [...m.entries()].filter(([, v]) => v !== undefined).sort((a, b) => a[1]! - b[1]!);
+    return new Map(order.map(([o], i) => [o, i + 1]));
+  };
+  const [rHalf, rFull] = [rank(half), rank(full)];
+  const rows = [...full.keys()].sort((a, b) => (rFull.get(a) ?? Infinity) - (rFull.get(b) ?? Infinity)).map((
+    o,
+  ) => ({
+    optimizer: o,
+    "half horizon: best loss": half.get(o) ?? null,
+    "half horizon: rank": rHalf.get(o) ?? null,
+    "full horizon: best loss": full.get(o) ?? null,
+    "full horizon: rank": rFull.get(o) ?? null,
+    "ranking flips": rHalf.has(o) && rFull.has(o) && rHalf.get(o) !== rFull.get(o) ? "yes" : "",
+  }));
+  return tableFromRecords(
+    rows,
+    undefined,
+    "Ranking at half the horizon (last evaluation at or before half the steps) and at the end",
+  );
+}
+
+/** Per lr-sweep workload: steps to the target loss at each optimizer's best LR (see ./target.ts). */
+function stepsToTargetSections(runs: readonly RunRecord[]): ReportSection[] {
+  const workloads = [
+    ...new Set(runs.filter((r) => r.config.suite === "lr-sweep").map((r) => r.config.workload)),
+  ];
+  return workloads.flatMap((workload) => {
+    const t = stepsToTarget(runs, workload);
+    if (!t) return [];
+    const fmtSteps = (x: number) => (x === Infinity ? "not reached" : formatNumber(x));
+    const rows = t.rows.map((r) => ({
+      optimizer: r.optimizer,
+      "best lr": r.bestLr,
+      "steps per seed": r.seeds.map((s) => `${s.seed}: ${s.step === null ? "not reached" : s.step}`).join(
+        ", ",
+      ),
+      "median steps": fmtSteps(r.steps.estimate),
+      "95% interval": r.steps.ci ? `[${fmtSteps(r.steps.ci[0])}, ${fmtSteps(r.steps.ci[1])}]` : null,
+      reached: `${r.seeds.filter((s) => s.step !== null).length}/${r.seeds.length}`,
+    }));
+    return [{
+      heading: `Steps to target: ${workload}`,
+      text:
+        `Target validation loss ${formatNumber(t.target)}: the largest best-LR loss over the optimizers ` +
+        `(${t.setBy}; median over seeds), the loss every optimizer's typical tuned run reaches by the end. Per ` +
+        `seed, the first evaluation at or below it at the optimizer's best LR; a seed that never gets there ` +
+        `is "not reached", never a number. Median over seeds with a bootstrap 95% interval.`,
+      charts: [{
+        id: chartId(`target-${workload}`),
+        spec: stepsToTargetSpec(
+          t.rows.map((r) => ({
+            optimizer: r.optimizer,
+            seeds: r.seeds,
+            median: r.steps.estimate,
+            ci: r.steps.ci,
+          })),
+          {
+            title: `${workload}: steps to validation loss ${formatNumber(t.target)}`,
+            maxStep: Math.max(
+              ...runs.filter((r) => r.config.workload === workload).map((r) => r.config.steps),
+            ),
+            colorDomain: colorDomainOf(
+              runs.filter((r) => r.config.suite === "lr-sweep" && r.config.workload === workload),
+            ),
+          },
+        ),
+      }],
+      tables: [tableFromRecords(rows)],
+    }];
   });
 }
 
@@ -342,6 +469,7 @@ function rawDataSection(runs: readonly RunRecord[], outDir: string): ReportSecti
   }
   return {
     heading: "Raw data",
+    folded: true,
     text:
       "Every run's manifest and Arrow tables (steps, per-layer diagnostics, evaluations), relative to this " +
       "report; read them with apache-arrow, pyarrow or polars.",

@@ -15,11 +15,13 @@ export const BOOTSTRAP_SEED = 20261201;
 export interface BootstrapResult {
   estimate: number;
   ci: [number, number];
+  /** Two-sided p against a statistic of 0 (`pAgainst(0)`). */
+  p: number;
   /**
-   * Two-sided p against a statistic of 0: twice the smaller share of resamples on either side of 0
+   * Two-sided p against a statistic of x: twice the smaller share of resamples on either side of x
    * (counting ties on both), with the +1 correction so that it is never 0.
    */
-  p: number;
+  pAgainst(x: number): number;
   resamples: number;
 }
 
@@ -47,21 +49,26 @@ export function bootstrap(
   }
   const rng = new Rng(options.seed ?? BOOTSTRAP_SEED);
   const stats = new Float64Array(resamples);
-  let below = 0, above = 0;
   for (let r = 0; r < resamples; r++) {
     let shared: number[] | undefined;
     if (options.paired) shared = Array.from(groups[0], () => rng.int(groups[0].length));
     const drawn = groups.map((g) => (shared ?? Array.from(g, () => rng.int(g.length))).map((i) => g[i]));
-    const s = statistic(drawn);
-    stats[r] = s;
-    if (s <= 0) below++;
-    if (s >= 0) above++;
+    stats[r] = statistic(drawn);
   }
   const alpha = 1 - CONFIDENCE;
+  const pAgainst = (x: number): number => {
+    let below = 0, above = 0;
+    for (const s of stats) {
+      if (s <= x) below++;
+      if (s >= x) above++;
+    }
+    return Math.min(1, (2 * (Math.min(below, above) + 1)) / (resamples + 1));
+  };
   return {
     estimate: statistic(groups.map((g) => [...g])),
     ci: [quantile(stats, alpha / 2), quantile(stats, 1 - alpha / 2)],
-    p: Math.min(1, (2 * (Math.min(below, above) + 1)) / (resamples + 1)),
+    p: pAgainst(0),
+    pAgainst,
     resamples,
   };
 }
