@@ -45,7 +45,14 @@ function sweep(): SweepRun[] {
       })
     )
   );
-  return [...grid, { optimizer: "muonadam-momo", lr: 3e-2, seed: 0, diverged: false, loss: 1.9, extension: true }];
+  return [...grid, {
+    optimizer: "muonadam-momo",
+    lr: 3e-2,
+    seed: 0,
+    diverged: false,
+    loss: 1.9,
+    extension: true,
+  }];
 }
 
 /** muonmax-momo's basin runs into the smallest LR of the grid. */

@@ -10,6 +10,12 @@ import { oneSampleTTest, welchTTest } from "../src/stats/t_tests.ts";
 import { bootstrap } from "../src/stats/bootstrap.ts";
 import { holmAdjust } from "../src/stats/holm.ts";
 import { mean, median, quantile, sampleVariance } from "../src/stats/sample.ts";
+import {
+  bootstrapDifference,
+  differenceEstimate,
+  meanEstimate,
+  testAgainstRange,
+} from "../src/stats/estimate.ts";
 
 const close = (a: number, b: number, tol: number) =>
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} != ${b} (tol ${tol})`);
@@ -110,4 +116,29 @@ Deno.test("sample summaries: mean, variance, median, type-7 quantile", () => {
   assert.equal(median([5, 1, 3]), 3);
   assert.equal(quantile([1, 2, 3, 4], 0.25), 1.75); // numpy.quantile([1,2,3,4], 0.25) = 1.75
   assert.equal(quantile([1, Infinity, Infinity], 0.9), Infinity);
+});
+
+Deno.test("estimates: log-scale ratios, constant samples, and the range test's p on either side", () => {
+  const ratio = differenceEstimate([3, 3, 3], [1.5, 1.5, 1.5], { log: true, paired: true });
+  assert.equal(ratio.method, "constant", "every pair has the same ratio");
+  close(ratio.estimate, 2, 1e-12);
+  assert.equal(ratio.pAgainst(ratio.estimate), 1);
+  assert.equal(ratio.pAgainst(1), 0);
+  const logRatio = differenceEstimate([2, 4.2, 7.9], [1, 2, 4], { log: true, paired: true });
+  assert.equal(logRatio.method, "paired t");
+  assert.ok(logRatio.ci![0] < 2.05 && logRatio.ci![1] > 2.0 && logRatio.ci![0] > 1.5, `${logRatio.ci}`);
+  const welch = differenceEstimate([3.1, 2.9, 3.3, 3.05], [2.5, 2.8, 2.6]);
+  close(welch.pAgainst(0), 0.015005268899853584, 1e-10); // scipy, as above
+  const inside = testAgainstRange(welch, 0, Infinity);
+  assert.deepEqual([inside.inside, inside.p], [true, welch.pAgainst(0)]);
+  // Inside a two-sided range, the p is the larger of the two ends' p-values.
+  const both = testAgainstRange(welch, 0.1, 1);
+  assert.equal(both.p, Math.max(welch.pAgainst(0.1), welch.pAgainst(1)));
+  const outside = testAgainstRange(welch, 1, 2);
+  assert.deepEqual([outside.inside, outside.p], [false, welch.pAgainst(1)]);
+  assert.equal(meanEstimate([5]).ci, null, "one value has no interval");
+  assert.ok(Number.isNaN(meanEstimate([5]).pAgainst(0)));
+  const widths = bootstrapDifference([2, 2.1, 1.9], [1, 1.1, 0.9], mean, { resamples: 1000 });
+  assert.ok(widths.ci![0] > 0.5 && widths.pAgainst(0) < 0.01);
+  assert.throws(() => differenceEstimate([1, -1], [1, 1], { log: true }), /needs values > 0/);
 });

@@ -17,8 +17,8 @@ Builds one HTML report (verdicts on the paper claims, LR sweeps, smoothness fits
 directories. Each DIR is a run directory or a folder holding run directories at any depth; runs of the same
 config found in several folders (shards, machines) count once.
 
-  --out DIR     where index.html, verdicts.json and the charts' SVG files go (default: the one DIR given, if it is not a
-                run directory itself; else reports/report)
+  --out DIR     where index.html, verdicts.json and the charts' SVG files go (default: the one DIR given,
+                if it is not a run directory itself; else reports/report)
   --scale S     ${
   SCALES.join(" | ")
 }: the scale whose suite workloads feed the claims (default: from the runs)

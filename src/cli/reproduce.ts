@@ -38,7 +38,8 @@ Finished runs are reused, interrupted ones resumed: rerun the same command to co
   --backend NAME     ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
   --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads}; 1 on wasm, see defaultThreads)
   --data SPEC        data of the language-model jobs, as deno task run --data takes it (e.g. fineweb:DIR)
-  --out DIR          output folder (default reports/reproduce-<scale>): runs/, fits/, index.html, verdicts.json, one .svg per chart
+  --out DIR          output folder (default reports/reproduce-<scale>): runs/, fits/, index.html,
+                     verdicts.json, one .svg per chart
   --shard i/N        run every N-th job starting at i (0-based) and print the command that merges the shards
   --list-jobs        print one JSON line per job (of the shard, with --shard) and exit
   -h, --help         this text

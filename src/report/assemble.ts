@@ -6,7 +6,7 @@
  */
 import { SCALE_SETTINGS } from "../../benchmarks/suites/scales.ts";
 import { fitRun } from "../smoothness/run_fit.ts";
-import { readColumns } from "../trace/arrow_read.ts";
+import { filePath, readColumns, streamPath } from "../trace/arrow_read.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { type Manifest, manifestPath, readManifest } from "../trace/run_dir.ts";
 import type { JobConfig } from "../train/job.ts";
@@ -34,6 +34,8 @@ export interface RunRecord {
   diverged: boolean;
   /** The learning rate the optimizer resolved to. */
   lr: number;
+  /** An interleaved timing job's samples (its `timings` table), one per variant and round; else null. */
+  timings: { round: number[]; variant: string[]; msPerStep: number[]; load1: number[] } | null;
 }
 
 /**
@@ -81,6 +83,8 @@ export async function loadRun(dir: string): Promise<RunRecord> {
     .filter((e) => e.split === "val");
   const finalValLoss = valRows.length ? valRows[valRows.length - 1].loss : null;
   const resolved = manifest.resolved as { optimizer?: { lr?: unknown } } | null;
+  const hasTimings = pathExists(filePath(dir, "timings")) || pathExists(streamPath(dir, "timings"));
+  const t = hasTimings ? await readColumns(dir, "timings") : null;
   return {
     dir,
     manifest,
@@ -95,6 +99,12 @@ export async function loadRun(dir: string): Promise<RunRecord> {
     finalValLoss,
     diverged: manifest.status === "diverged" || (finalValLoss !== null && !Number.isFinite(finalValLoss)),
     lr: Number(resolved?.optimizer?.lr ?? config.opt?.lr),
+    timings: t && {
+      round: t.round.map(Number),
+      variant: t.variant.map(String),
+      msPerStep: t.ms_per_step.map(Number),
+      load1: t.load_1m.map(Number),
+    },
   };
 }
 

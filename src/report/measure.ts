@@ -301,36 +301,50 @@ export function medianStepMs(run: RunRecord): number {
   return summarizeTimes(stepMs(run)).medianMs;
 }
 
-/** Median step times of the step-time runs: per variant, per seed. */
-function stepTimes(input: MeasureInput): Record<string, Map<number, number>> {
-  const byVariant: Record<string, Map<number, number>> = {};
+/**
+ * Step times of the step-time suite per variant, keyed by what pairs them: the round of an interleaved
+ * timing job (its `timings` table; samples of one round are taken side by side), or else the seed of a
+ * timed training run (its median step time).
+ */
+function stepTimes(input: MeasureInput): Record<string, Map<string, number>> {
+  const byVariant: Record<string, Map<string, number>> = {};
   for (const run of input.runs) {
     if (run.config.suite !== "step-time" || run.config.workload !== input.settings.gpt) continue;
-    (byVariant[runLabel(run)] ??= new Map()).set(run.config.seed, medianStepMs(run));
+    if (run.timings) {
+      run.timings.variant.forEach((v, i) => {
+        (byVariant[v] ??= new Map()).set(
+          `${run.dir} round ${run.timings!.round[i]}`,
+          run.timings!.msPerStep[i],
+        );
+      });
+    } else (byVariant[runLabel(run)] ??= new Map()).set(`seed ${run.config.seed}`, medianStepMs(run));
   }
   return byVariant;
 }
 
-/** The step times of `names` at the seeds every one of them ran, in seed order: paired by seed. */
-function pairedTimes(times: Record<string, Map<number, number>>, names: readonly string[]): number[][] {
-  const seeds = [...(times[names[0]]?.keys() ?? [])].filter((s) => names.every((n) => times[n]?.has(s)))
-    .sort((a, b) => a - b);
-  return names.map((n) => seeds.map((s) => times[n].get(s)!));
+/** The step times of `names` at the keys (rounds or seeds) every one of them has, in key order: paired. */
+function pairedTimes(times: Record<string, Map<string, number>>, names: readonly string[]): number[][] {
+  const keys = [...(times[names[0]]?.keys() ?? [])].filter((k) => names.every((n) => times[n]?.has(k)))
+    .sort();
+  return names.map((n) => keys.map((k) => times[n].get(k)!));
 }
 
 /** A claim on the step-time runs. */
 function onStepTimes(
-  make: (times: Record<string, Map<number, number>>) => Measured["measurement"],
+  make: (times: Record<string, Map<string, number>>) => Measured["measurement"],
 ): ClaimMeasure {
   return {
     suite: "step-time",
     measure(input) {
       const times = stepTimes(input);
       if (!Object.keys(times).length) return undefined;
-      const steps = input.runs.find((r) => r.config.suite === "step-time")!.config.steps;
+      const run = input.runs.find((r) => r.config.suite === "step-time")!;
+      const rounds = run.timings ? new Set(run.timings.round).size : 0;
       return {
         scale: input.scale,
-        setting: `${input.settings.gpt}, ${steps} timed steps`,
+        setting: run.timings
+          ? `${input.settings.gpt}, interleaved timing, ${rounds} paired rounds`
+          : `${input.settings.gpt}, ${run.config.steps} timed steps`,
         measurement: make(times),
       };
     },
@@ -339,7 +353,7 @@ function onStepTimes(
 
 /** t(variant) / t(muonadam) - 1 per seed, from runs of the same seed. */
 const overhead =
-  (variant: string) => (times: Record<string, Map<number, number>>): Measured["measurement"] => {
+  (variant: string) => (times: Record<string, Map<string, number>>): Measured["measurement"] => {
     const [v, base] = pairedTimes(times, [variant, "muonadam"]);
     return { kind: "scalar", values: v.map((t, i) => t / base[i] - 1) };
   };

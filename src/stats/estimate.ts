@@ -43,13 +43,9 @@ const toLog = (values: readonly number[], what: string): number[] =>
 
 function fromTTest(t: TTest | undefined, estimate: number, n: number, method: EstimateMethod): Estimate {
   if (t === undefined) {
-    return {
-      method: "constant",
-      estimate,
-      ci: [estimate, estimate],
-      n,
-      pAgainst: (x) => (x === estimate ? 1 : 0),
-    };
+    // Equal up to rounding (a value mapped through log and exp) counts as equal.
+    const same = (x: number) => Math.abs(x - estimate) <= 1e-12 * Math.max(1, Math.abs(estimate));
+    return { method: "constant", estimate, ci: [estimate, estimate], n, pAgainst: (x) => (same(x) ? 1 : 0) };
   }
   return {
     method,
