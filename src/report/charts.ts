@@ -263,7 +263,7 @@ export function lrBasinSpec(runs: SweepRun[], opts: ChartOptions & { openEdges?:
 }
 
 /**
- * Steps to a target loss per optimizer: one tick per seed that reached it, the median as a dot and its
+ * Steps to a target loss per optimizer: one diamond per seed that reached it, the median as a dot and its
  * interval as a bar; not-reached seeds and infinite medians or interval ends are drawn at the right edge
  * (`maxStep`, the horizon) as crosses and open ends, so "not reached" never reads as a number.
  */
@@ -305,7 +305,7 @@ export function stepsToTargetSpec(
     title: {
       text: opts.title,
       subtitle:
-        "dot: median over seeds; bar: 95% bootstrap interval; tick: a seed; ×: not reached by the end",
+        "dot: median over seeds; bar: 95% bootstrap interval; diamond: a seed; ×: a seed that did not reach it by the end",
     },
     width: opts.width ?? 520,
     height: opts.height ?? Math.max(120, 30 * rows.length),
@@ -339,7 +339,7 @@ export function stepsToTargetSpec(
           shape: {
             field: "reached",
             type: "nominal",
-            scale: { domain: [true, false], range: ["stroke", "cross"] },
+            scale: { domain: [true, false], range: ["diamond", "cross"] },
             legend: null,
           },
           tooltip: [
