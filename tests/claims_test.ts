@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
-import { formatNumber, loadPaperClaims, type PaperClaim, parseClaimsFile } from "../src/report/claims.ts";
-
-const gluon = await loadPaperClaims("2505.13416");
-const crawshaw = await loadPaperClaims("2510.09827");
-const allClaims = [...gluon.claims, ...crawshaw.claims];
-
-function claim(id: string): PaperClaim {
-  const c = allClaims.find((c) => c.id === id);
-  if (!c) throw new Error(`fixture has no claim ${id}`);
-  return c;
-}
+import { formatNumber, parseClaimsFile } from "../src/report/claims.ts";
+import { claim, crawshaw, gluon } from "./helpers/paper_claims.ts";
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { formatNumber, loadPaperClaims, type PaperClaim, type SweepPoint } from "../src/report/claims.ts";
+import { formatNumber, type SweepPoint } from "../src/report/claims.ts";
+import { allClaims, claim } from "./helpers/paper_claims.ts";
 import {
   evaluateClaim,
   evaluateClaims,
@@ -9,16 +10,6 @@ import {
   withHalfHorizon,
 } from "../src/report/verdicts.ts";
 import { Rng } from "../src/trace/seeds.ts";
-
-const gluon = await loadPaperClaims("2505.13416");
-const crawshaw = await loadPaperClaims("2510.09827");
-const allClaims = [...gluon.claims, ...crawshaw.claims];
-
-function claim(id: string): PaperClaim {
-  const c = allClaims.find((c) => c.id === id);
-  if (!c) throw new Error(`fixture has no claim ${id}`);
-  return c;
-}
 
 /** `n` seeded normal samples (deterministic): synthetic per-seed results. */
 function seeds(n: number, mean: number, std: number, seed: number): number[] {

@@ -1,19 +1,11 @@
 /**
- * Paper claims and their verdicts (DESIGN.md decision 7).
+ * Paper claims (DESIGN.md decision 7): the fixtures' types, their validation and loading.
  *
  * A claim is one number or statement from a paper, stored in `fixtures/papers/<arxiv-id>.json` with its
- * figure or table, setting, units, provenance tags and the test we accept. `evaluateClaim` is a pure
- * function from (claim, our measurement, the scale it came from) to a verdict with a one-sentence reason.
- *
- * Test kinds and the measurement each one takes:
- * - `approx` (scalar): our value lies in the paper value (a number or [lo, hi]) widened by `rel_tol` or
- *   `abs_tol`. Absolute values are comparable only at the scales in `comparable_at` (default: paper).
- * - `near_zero` (relative): every |value| is at most `rel_tol` times its reference (e.g. L0 against the
- *   layer's typical fitted L-hat).
- * - `ratio` (named): `of[0] / of[1]` lies within a factor `factor_tol` of the paper value.
- * - `ordering` (named): the means follow `expect`, ascending (first is smallest) or descending.
- * - `wider` (sweeps): the LR basin of `wider` spans more log10 decades than that of `than` (`analyzeBasin`).
- * Qualitative kinds (all but `approx`) are evaluated at every scale unless the claim says otherwise.
+ * figure or table, setting, units, provenance tags and the test we accept (`approx`, `near_zero`, `ratio`,
+ * `ordering`, `wider`; ./verdicts.ts judges them over seeds). Absolute values (`approx`) are comparable
+ * only at the scales in `comparable_at` (default: paper); the qualitative kinds are evaluated at every
+ * scale unless the claim says otherwise.
  */
 
 import type { BasinPoint } from "../stats/basin.ts";

@@ -1,7 +1,9 @@
 /**
- * The sections of a reproduction report, built from run directories: the runs, the LR sweeps (basin plots
- * with seed bands, basin tables, training curves at each optimizer's best LR), the per-layer smoothness
- * fits, Gluon against tuned radii, step times, and links to every run's raw Arrow files. Curves are
+ * The sections of a reproduction report, built from run directories: the LR sweeps (basin plots with seed
+ * bands, open edges and LR-extension runs marked, basin tables, the ranking at half and full horizon,
+ * training curves at each optimizer's best LR), steps to target, the per-layer smoothness fits, Gluon
+ * against tuned radii, step times, and (folded, at the end) the runs table and links to every run's raw
+ * Arrow files. Curves are
  * thinned to at most {@link MAX_SERIES_POINTS} points per series so the embedded data stays small.
  */
 import { relative } from "node:path";

@@ -4,6 +4,7 @@
  * Gluon's radius is t = ||g||_* / (L0 + L1 ||g||_*) = 1 / (L1 + L0 / ||g||_*). With L0 ≈ 0 it is the
  * constant 1/L1, the "predicted stepsize" the paper sets beside the tuned Scion radii.
  */
+import { median } from "../stats/sample.ts";
 
 /**
  * L0 counts as negligible when L0 <= NEGLIGIBLE_L0 × L1 × median(||g||_*): then the Gluon radius at the
@@ -21,13 +22,8 @@ export interface PredictedStep {
   medianGradDual: number;
 }
 
-/** The median of a non-empty list of numbers. */
-export function median(values: ArrayLike<number>): number {
-  if (values.length === 0) throw new Error("median: no values");
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+/** The median of a non-empty list of numbers (src/stats/sample.ts, re-exported for existing callers). */
+export { median };
 
 /** The stepsize a layer's fit predicts, given the gradient dual norms the fit used. */
 export function predictedStep(fit: { L0: number; L1: number }, gradDual: ArrayLike<number>): PredictedStep {
