@@ -448,8 +448,13 @@ export function measureClaims(claimIds: readonly string[], input: MeasureInput):
     }
     const measured = how.measure(input);
     if (measured) measurements[id] = measured;
-    else {missing[id] =
-        `no runs of the ${how.suite} suite at ${input.scale} scale (deno task reproduce --suite ${how.suite})`;}
+    else if (input.horizon === "half" && input.runs.some((r) => r.config.suite === how.suite)) {
+      missing[id] = `the ${how.suite} runs have no validation evaluation at or before half their steps ` +
+        `(their evalEvery must be at most steps / 2)`;
+    } else {
+      missing[id] =
+        `no runs of the ${how.suite} suite at ${input.scale} scale (deno task reproduce --suite ${how.suite})`;
+    }
   }
   return { measurements, missing };
 }
