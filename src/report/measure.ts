@@ -421,7 +421,12 @@ const CLAIM_MEASURES: Readonly<Record<string, ClaimMeasure>> = {
   "crawshaw.timing.stale_cheaper_than_exact": onStepTimes((times) => {
     const names = ["muonmax-momo-stale", "muonmax-momo-exact"];
     const paired = pairedTimes(times, names);
-    return { kind: "named", paired: true, values: Object.fromEntries(names.map((n, i) => [n, paired[i]])) };
+    return {
+      kind: "named",
+      paired: true,
+      log: true,
+      values: Object.fromEntries(names.map((n, i) => [n, paired[i]])),
+    };
   }),
 };
 

@@ -8,8 +8,9 @@
  * - `near_zero`: per seed the largest |value| / reference over the layers; their mean at most `rel_tol`.
  * - `ratio`: of[0] / of[1] (geometric-mean ratio; log-scale paired t when the samples are paired, else
  *   Welch t) within a factor `factor_tol` of the paper value.
- * - `ordering`: each neighbour difference in the expected direction above 0 (paired or Welch t); the
- *   claim holds when every pair does, and the deciding pair (largest p, or the clearest reversal) is shown.
+ * - `ordering`: each neighbour difference in the expected direction above 0 (paired or Welch t; for times,
+ *   `log`, the ratio above 1); the claim holds when every pair does, and the deciding pair (largest p, or
+ *   the clearest reversal) is shown.
  * - `wider`: the difference of mean per-seed LR basin widths above 0 (bootstrap over seeds). A basin
  *   open at a grid edge is only a lower bound: an open basin on `than` blocks "holds", on `wider`
  *   blocks "does not hold", and the claim is inconclusive instead.
@@ -61,8 +62,11 @@ export const CORRECTION = "Holm";
 /** Our measurement for a claim, per seed; the kind must match the claim's test (see the module comment). */
 export type Measurement =
   | { kind: "scalar"; values: number[] }
-  /** Per-seed values per name; `paired`: index i of every name comes from the same run (or pair). */
-  | { kind: "named"; values: Record<string, number[]>; paired?: boolean }
+  /**
+   * Per-seed values per name; `paired`: index i of every name comes from the same run (or timing round);
+   * `log`: positive scale quantities (times) compared as ratios, on the log scale.
+   */
+  | { kind: "named"; values: Record<string, number[]>; paired?: boolean; log?: boolean }
   /** One record per seed: each layer's value and its reference. */
   | { kind: "relative"; seeds: Record<string, { value: number; reference: number }>[] }
   | { kind: "sweeps"; sweeps: Record<string, SweepPoint[]> };
@@ -132,7 +136,7 @@ export function withHalfHorizon(full: readonly Verdict[], half: readonly Verdict
 /** The effect's position against its claim's null: ratios against 1, every other effect against 0. */
 function effectSign(v: Verdict): number {
   const s = v.stats!;
-  return s.effectKind === "ratio" ? Math.log(s.effect) : s.effect;
+  return s.effectKind.startsWith("ratio") ? Math.log(s.effect) : s.effect;
 }
 
 const MEASUREMENT_FOR_TEST: Record<ClaimTest["kind"], Measurement["kind"]> = {
@@ -312,14 +316,18 @@ function judgeOrdering(
   if (absent.length > 0) return noData(`no finite value for ${absent.join(", ")}`);
   const rel = test.direction === "ascending" ? "<" : ">";
   const n = Math.min(...test.expect.map((name) => m.values[name].length));
+  if (m.log && ![...test.expect.flatMap((name) => m.values[name])].every((v) => v > 0)) {
+    return noData(`a ratio needs positive values of ${test.expect.join(", ")}`);
+  }
+  const nullEffect = m.log ? 1 : 0;
   const pairs = test.expect.slice(1).map((b, i) => {
     const a = test.expect[i];
-    // The effect is positive when the pair follows the expected order.
+    // The effect is positive (a ratio above 1) when the pair follows the expected order.
     const [hi, lo] = test.direction === "ascending" ? [b, a] : [a, b];
-    const e = { ...differenceEstimate(m.values[hi], m.values[lo], { paired: m.paired }), n };
-    return { a, b, e, range: testAgainstRange(e, 0, Infinity) };
+    const e = { ...differenceEstimate(m.values[hi], m.values[lo], { paired: m.paired, log: m.log }), n };
+    return { a, b, e, range: testAgainstRange(e, nullEffect, Infinity) };
   });
-  const reversed = pairs.filter((p) => !(p.e.estimate > 0));
+  const reversed = pairs.filter((p) => !(p.e.estimate > nullEffect));
   const deciding = reversed.length
     ? reversed.reduce((x, y) => (y.range.p < x.range.p ? y : x))
     : pairs.reduce((x, y) => (y.range.p > x.range.p ? y : x));
@@ -329,12 +337,18 @@ function judgeOrdering(
   const means = test.expect.map((name) => `${name} ${formatEstimate(meanEstimate(m.values[name]))}`);
   return {
     ours: `${means.join(", ")} (n=${n})`,
-    difference: pairs.map((p) => signed(p.e.estimate)).join(", "),
+    difference: pairs.map((p) => (m.log ? `×${formatNumber(p.e.estimate)}` : signed(p.e.estimate))).join(
+      ", ",
+    ),
     estimate: deciding.e,
-    effectKind: `difference (${deciding.a} ${rel} ${deciding.b} when positive)`,
+    effectKind: m.log
+      ? `ratio (${deciding.a} ${rel} ${deciding.b} when above 1)`
+      : `difference (${deciding.a} ${rel} ${deciding.b} when positive)`,
     range,
-    subject: `the margin of ${deciding.a} ${rel} ${deciding.b}`,
-    expectation: "> 0",
+    subject: m.log
+      ? `the ratio of ${deciding.a} ${rel} ${deciding.b} (larger over smaller as expected)`
+      : `the margin of ${deciding.a} ${rel} ${deciding.b}`,
+    expectation: m.log ? "> 1" : "> 0",
   };
 }
 
