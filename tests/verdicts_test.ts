@@ -278,6 +278,12 @@ Deno.test("verdicts.json records and the half-horizon flip", () => {
   assert.equal(v.halfHorizon!.verdict, "does not hold");
   const [same] = withHalfHorizon([full], [full]);
   assert.equal(same.halfHorizon!.flips, false);
+  // A sign change within noise at both horizons is not a flip.
+  const [x, y] = [[3.0, 3.05, 2.95], [3.01, 3.06, 2.96]];
+  const noiseA = evaluateClaim(fig5, twoOptimizers(x, y));
+  const noiseB = evaluateClaim(fig5, twoOptimizers(y, x));
+  assert.ok(Math.sign(noiseA.stats!.effect) !== Math.sign(noiseB.stats!.effect));
+  assert.equal(withHalfHorizon([noiseA], [noiseB])[0].halfHorizon!.flips, false);
   const [record] = verdictsJson([v]);
   assert.deepEqual(Object.keys(record), [
     "id",

@@ -160,9 +160,8 @@ caption { caption-side: top; text-align: left; color: var(--muted); padding-bott
 .meta th { width: 14em; }
 .muted, .claim-id { color: var(--muted); font-size: 12px; }
 table.verdicts { width: 100%; }
-.verdicts th:nth-child(1) { width: 24%; } .verdicts th:nth-child(2) { width: 14%; }
-.verdicts th:nth-child(3), .verdicts th:nth-child(4) { width: 11%; }
-.verdicts th:nth-child(5) { width: 8%; } .verdicts th:nth-child(6) { width: 9%; }
+.scorecard th:nth-child(1) { width: 36%; } .scorecard th:nth-child(2) { width: 18%; }
+.scorecard th:nth-child(3) { width: 28%; } .scorecard th:nth-child(4), .scorecard th:nth-child(5) { width: 9%; }
 .verdicts td.verdict { font-weight: 600; }
 .v-holds { background: #dcf3dc; color: #14591a; }
 .v-fails { background: #f9d9dc; color: #8a1c24; }
@@ -231,7 +230,7 @@ function statisticsNote(verdicts: readonly Verdict[]): string {
     `(paired or Welch) for losses, fitted constants and times, on the log scale for ratios; a seeded ` +
     `bootstrap for LR basin widths and steps to target. A "wider" claim that an open basin edge decides is ` +
     `inconclusive. Sweep claims are also judged at half the horizon (their own ${CORRECTION} family); ↯ ` +
-    `marks a claim whose ranking flips between the two.`;
+    `marks a claim decided at one horizon whose estimate reverses at the other (the ranking flips).`;
 }
 
 /** The scorecard: one line per claim (claim, paper, ours with its interval, verdict), then the details folded. */
@@ -250,7 +249,9 @@ function verdictSectionHtml(verdicts: Verdict[]): string {
     const halfCell = !hasHalf ? "" : half
       ? verdictCell(
         half.verdict,
-        half.flips ? ` <span title="the ranking flips between half and full horizon">↯</span>` : "",
+        half.flips
+          ? ` <span title="decided at one horizon, reversed at the other: the ranking flips">↯</span>`
+          : "",
       )
       : "<td></td>";
     return `<tr><td>${escapeHtml(v.text)}<div class="claim-id">${escapeHtml(v.id)}</div></td>` +

@@ -116,7 +116,10 @@ export interface Verdict {
 
 /** A sweep claim judged at half the horizon (its own Holm family). */
 export type HalfHorizonVerdict = Pick<Verdict, "ours" | "verdict" | "reason" | "stats" | "setting"> & {
-  /** True when the effect changes sign between half and full horizon: the ranking flips. */
+  /**
+   * True when the claim is decided (holds or does not hold) at one horizon and its effect changes sign
+   * between the two: the ranking flips. A sign change within noise at both horizons is not a flip.
+   */
   flips: boolean;
 };
 
@@ -126,7 +129,8 @@ export function withHalfHorizon(full: readonly Verdict[], half: readonly Verdict
   return full.map((v) => {
     const h = byId.get(v.id);
     if (!h) return v;
-    const flips = v.stats !== null && h.stats !== null &&
+    const decided = [v.verdict, h.verdict].some((k) => k === "holds" || k === "does not hold");
+    const flips = decided && v.stats !== null && h.stats !== null &&
       Math.sign(effectSign(v)) !== Math.sign(effectSign(h));
     const { ours, verdict, reason, stats, setting } = h;
     return { ...v, halfHorizon: { ours, verdict, reason, stats, setting, flips } };
