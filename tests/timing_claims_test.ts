@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SCALE_SETTINGS } from "../benchmarks/suites/scales.ts";
+import { SCALE_SETTINGS } from "../src/suite/scales.ts";
 import type { RunRecord } from "../src/report/assemble.ts";
 import { measureClaims } from "../src/report/measure.ts";
 import { evaluateClaims } from "../src/report/verdicts.ts";

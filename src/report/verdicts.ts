@@ -37,9 +37,9 @@ import {
   formatNumber,
   formatPaperValue,
   type PaperClaim,
-  type Scale,
   type SweepPoint,
 } from "./claims.ts";
+import type { Scale } from "../suite/scales.ts";
 
 /** The verdicts a claim can get. */
 export const VERDICTS = [
