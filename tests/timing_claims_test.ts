@@ -28,12 +28,13 @@ function timingRun(ms: Record<string, number[]>): RunRecord {
     finalValLoss: null,
     diverged: false,
     lr: NaN,
-    timings: {
-      round: rows.map((r) => r.round),
-      variant: rows.map((r) => r.variant),
-      msPerStep: rows.map((r) => r.t),
-      load1: rows.map((r) => 2 + r.round),
-    },
+    timings: rows.map((r) => ({
+      round: r.round,
+      position: 0,
+      variant: r.variant,
+      msPerStep: r.t,
+      load1: 2 + r.round,
+    })),
   };
 }
 

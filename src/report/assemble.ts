@@ -6,9 +6,10 @@
  */
 import { type Scale, SCALE_SETTINGS, SCALES } from "../suite/scales.ts";
 import { fitRun } from "../smoothness/run_fit.ts";
-import { filePath, readColumns, streamPath } from "../trace/arrow_read.ts";
+import { readColumns } from "../trace/arrow_read.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { type Manifest, manifestPath, readManifest } from "../trace/run_dir.ts";
+import { readTimings, type TimingSample } from "../trace/timings.ts";
 import type { JobConfig } from "../contracts/job_config.ts";
 import { loadPaperClaims, type PaperClaim } from "./claims.ts";
 import { evaluateClaims, type Verdict, withHalfHorizon } from "./verdicts.ts";
@@ -34,8 +35,8 @@ export interface RunRecord {
   diverged: boolean;
   /** The learning rate the optimizer resolved to. */
   lr: number;
-  /** An interleaved timing job's samples (its `timings` table), one per variant and round; else null. */
-  timings: { round: number[]; variant: string[]; msPerStep: number[]; load1: number[] } | null;
+  /** The samples of an interleaved timing job (its `timings` table, src/trace/timings.ts); null for a training run. */
+  timings: TimingSample[] | null;
 }
 
 /**
@@ -83,8 +84,6 @@ export async function loadRun(dir: string): Promise<RunRecord> {
     .filter((e) => e.split === "val");
   const finalValLoss = valRows.length ? valRows[valRows.length - 1].loss : null;
   const resolved = manifest.resolved as { optimizer?: { lr?: unknown } } | null;
-  const hasTimings = pathExists(filePath(dir, "timings")) || pathExists(streamPath(dir, "timings"));
-  const t = hasTimings ? await readColumns(dir, "timings") : null;
   return {
     dir,
     manifest,
@@ -99,12 +98,7 @@ export async function loadRun(dir: string): Promise<RunRecord> {
     finalValLoss,
     diverged: manifest.status === "diverged" || (finalValLoss !== null && !Number.isFinite(finalValLoss)),
     lr: Number(resolved?.optimizer?.lr ?? config.opt?.lr),
-    timings: t && {
-      round: t.round.map(Number),
-      variant: t.variant.map(String),
-      msPerStep: t.ms_per_step.map(Number),
-      load1: t.load_1m.map(Number),
-    },
+    timings: await readTimings(dir),
   };
 }
 

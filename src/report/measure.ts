@@ -311,12 +311,9 @@ function stepTimes(input: MeasureInput): Record<string, Map<string, number>> {
   for (const run of input.runs) {
     if (run.config.suite !== "step-time" || run.config.workload !== input.settings.gpt) continue;
     if (run.timings) {
-      run.timings.variant.forEach((v, i) => {
-        (byVariant[v] ??= new Map()).set(
-          `${run.dir} round ${run.timings!.round[i]}`,
-          run.timings!.msPerStep[i],
-        );
-      });
+      for (const t of run.timings) {
+        (byVariant[t.variant] ??= new Map()).set(`${run.dir} round ${t.round}`, t.msPerStep);
+      }
     } else (byVariant[runLabel(run)] ??= new Map()).set(`seed ${run.config.seed}`, medianStepMs(run));
   }
   return byVariant;
@@ -339,7 +336,7 @@ function onStepTimes(
       const times = stepTimes(input);
       if (!Object.keys(times).length) return undefined;
       const run = input.runs.find((r) => r.config.suite === "step-time")!;
-      const rounds = run.timings ? new Set(run.timings.round).size : 0;
+      const rounds = run.timings ? new Set(run.timings.map((t) => t.round)).size : 0;
       return {
         scale: input.scale,
         setting: run.timings

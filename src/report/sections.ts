@@ -439,10 +439,11 @@ function stepTimeSection(runs: readonly RunRecord[]): ReportSection | null {
     };
   });
   const timingRows = timed.flatMap((r) => {
-    const t = r.timings!;
-    return [...new Set(t.variant)].map((variant) => {
-      const ms = t.msPerStep.filter((_, i) => t.variant[i] === variant);
-      const load = t.load1.filter((_, i) => t.variant[i] === variant);
+    const samples = r.timings!;
+    return [...new Set(samples.map((t) => t.variant))].map((variant) => {
+      const mine = samples.filter((t) => t.variant === variant);
+      const ms = mine.map((t) => t.msPerStep);
+      const load = mine.map((t) => t.load1);
       const times = summarizeTimes(ms);
       return {
         workload: r.config.workload,
