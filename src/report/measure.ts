@@ -312,12 +312,15 @@ function stepTimes(input: MeasureInput): Record<string, Map<string, number>> {
     if (run.config.suite !== "step-time" || run.config.workload !== input.settings.gpt) continue;
     if (run.timings) {
       for (const t of run.timings) {
-        (byVariant[t.variant] ??= new Map()).set(`${run.dir} round ${t.round}`, t.msPerStep);
+        (byVariant[t.variant] ??= new Map()).set(`${run.dir} round ${pad(t.round)}`, t.msPerStep);
       }
-    } else (byVariant[runLabel(run)] ??= new Map()).set(`seed ${run.config.seed}`, medianStepMs(run));
+    } else (byVariant[runLabel(run)] ??= new Map()).set(`seed ${pad(run.config.seed)}`, medianStepMs(run));
   }
   return byVariant;
 }
+
+/** A round or seed number as a key that sorts in numeric order. */
+const pad = (k: number) => String(k).padStart(10, "0");
 
 /** The step times of `names` at the keys (rounds or seeds) every one of them has, in key order: paired. */
 function pairedTimes(times: Record<string, Map<string, number>>, names: readonly string[]): number[][] {
