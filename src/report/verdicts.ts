@@ -463,8 +463,9 @@ function finish(
       `${what}; ${e.n} seed${e.n === 1 ? "" : "s"} cannot decide a claim (at least ${MIN_SEEDS} needed)`,
     );
   }
-  const pText = `p = ${formatP(range.p)}, ${CORRECTION}-adjusted ${formatP(pHolm!)}`;
-  if (!(pHolm! < ALPHA)) {
+  if (pHolm === null) return out("inconclusive", `${what}; it has no p-value`);
+  const pText = `p = ${formatP(range.p)}, ${CORRECTION}-adjusted ${formatP(pHolm)}`;
+  if (!(pHolm < ALPHA)) {
     return out(
       "inconclusive",
       `${what}: the data do not settle whether it is ${j.expectation} (${pText} ≥ ${ALPHA})`,
