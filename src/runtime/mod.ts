@@ -28,10 +28,21 @@ export function parseBackendName(name: string): BackendName {
   throw new Error(`unknown backend "${name}"; use one of: ${BACKENDS.join(", ")}`);
 }
 
+/** The most threads a backend may be opened with, per core of this machine. */
+export const THREADS_PER_CORE = 4;
+
+/**
+ * The most threads a backend may be opened with here: {@link THREADS_PER_CORE} per core. More only
+ * oversubscribes the cores, and tens of thousands hang the thread pools' creation.
+ */
+export function maxThreads(): number {
+  return THREADS_PER_CORE * navigator.hardwareConcurrency;
+}
+
 function resolveThreads(threads: number | undefined): number {
   if (threads === undefined) return navigator.hardwareConcurrency;
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new Error(`threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > maxThreads()) {
+    throw new Error(`threads must be an integer from 1 to ${maxThreads()} (${THREADS_PER_CORE} per core), got ${threads}`);
   }
   return threads;
 }
