@@ -222,7 +222,14 @@ Deno.test("channelStats matches a split built with known per-channel mean and st
 
 Deno.test("a CIFAR-10 directory with one file cut on a record boundary is rejected, naming the file", async () => {
   await withTempDir(async (dir) => {
-    const names = ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"];
+    const names = [
+      "data_batch_1",
+      "data_batch_2",
+      "data_batch_3",
+      "data_batch_4",
+      "data_batch_5",
+      "test_batch",
+    ];
     const perFile = 5;
     for (const [index, name] of names.entries()) {
       const records = name === "data_batch_3" ? perFile - 1 : perFile;

@@ -178,6 +178,9 @@ Deno.test("a shard with token ids beyond the GPT-2 vocabulary fails at load, nam
     val[17] = 50256;
     val[30] = 0;
     await writeTokenShard(join(dir, "fineweb_val_000000.bin"), val);
-    assert.deepEqual(Array.from((await loadTextDataset({ source: { fineweb: dir }, tokenizer: "gpt2" })).val), val);
+    assert.deepEqual(
+      Array.from((await loadTextDataset({ source: { fineweb: dir }, tokenizer: "gpt2" })).val),
+      val,
+    );
   });
 });

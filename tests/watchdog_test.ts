@@ -20,15 +20,29 @@ const available = new Set((await availableBackends()).filter((b) => b.available)
 
 async function deno(args: string[], env: Record<string, string> = {}) {
   const t0 = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, env, stdout: "piped", stderr: "piped" })
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   return { ...out, stderr: new TextDecoder().decode(out.stderr), wallS: (performance.now() - t0) / 1000 };
 }
 
 Deno.test("withDeadline passes results and errors through, and rejects a hung promise naming backend, step and fix", async () => {
-  const spec = { backend: "webgpu" as const, kind: "session creation" as const, seconds: 0.2, advice: "Use --backend native" };
+  const spec = {
+    backend: "webgpu" as const,
+    kind: "session creation" as const,
+    seconds: 0.2,
+    advice: "Use --backend native",
+  };
   assert.equal(await withDeadline(spec, () => Promise.resolve(42)), 42);
-  await assert.rejects(withDeadline(spec, () => Promise.reject(new Error("engine said no"))), /engine said no/);
+  await assert.rejects(
+    withDeadline(spec, () => Promise.reject(new Error("engine said no"))),
+    /engine said no/,
+  );
   const t0 = performance.now();
   await assert.rejects(
     withDeadline(spec, () => new Promise(() => {})),
@@ -70,15 +84,28 @@ Deno.test("deadlines come from LMO_BENCH_DEADLINE_S, and each backend's advice n
     else Deno.env.set(DEADLINE_ENV, before);
   }
   const base = { ortPackage: "x", ortVersion: "1", deno: "2", v8: "15" };
-  assert.match(hangAdvice({ ...base, name: "wasm", threads: 2 }), /wasm thread pool can hang with 2 threads.*--threads 1.*--backend native/);
+  assert.match(
+    hangAdvice({ ...base, name: "wasm", threads: 2 }),
+    /wasm thread pool can hang with 2 threads.*--threads 1.*--backend native/,
+  );
   assert.match(hangAdvice({ ...base, name: "native", threads: 4 }), /--threads 1/);
-  const llvmpipe = { vendor: "mesa", architecture: "", device: "", description: "llvmpipe (LLVM 15.0.6, 256 bits)", isFallback: true };
-  assert.match(hangAdvice({ ...base, name: "webgpu", threads: 2, adapter: llvmpipe }), /software rasterizer \(llvmpipe.*--backend native/);
+  const llvmpipe = {
+    vendor: "mesa",
+    architecture: "",
+    device: "",
+    description: "llvmpipe (LLVM 15.0.6, 256 bits)",
+    isFallback: true,
+  };
+  assert.match(
+    hangAdvice({ ...base, name: "webgpu", threads: 2, adapter: llvmpipe }),
+    /software rasterizer \(llvmpipe.*--backend native/,
+  );
 });
 
 for (const [backend, threads] of [["wasm", "2"], ["webgpu", "1"]] as const) {
   Deno.test({
-    name: `${backend}: a deadline shorter than the backend's start-up ends the demo with the backend's advice`,
+    name:
+      `${backend}: a deadline shorter than the backend's start-up ends the demo with the backend's advice`,
     ignore: !available.has(backend),
     fn: async () => {
       const out = await deno(
@@ -87,8 +114,16 @@ for (const [backend, threads] of [["wasm", "2"], ["webgpu", "1"]] as const) {
       );
       // The main thread's timer ends it (exit 1) or, where start-up blocks the main thread (compiling the
       // wasm), the backstop does (SIGKILL): either way with the message.
-      assert.ok(out.code === 1 || out.signal === "SIGKILL", `code ${out.code}, signal ${out.signal}: ${out.stderr}`);
-      assert.match(out.stderr, new RegExp(`error: the ${backend} backend's (probe|session creation) did not finish within 0\\.001 s\\.`));
+      assert.ok(
+        out.code === 1 || out.signal === "SIGKILL",
+        `code ${out.code}, signal ${out.signal}: ${out.stderr}`,
+      );
+      assert.match(
+        out.stderr,
+        new RegExp(
+          `error: the ${backend} backend's (probe|session creation) did not finish within 0\\.001 s\\.`,
+        ),
+      );
       if (backend === "wasm") assert.match(out.stderr, /--threads 1/);
       else assert.match(out.stderr, /--backend native/);
     },

@@ -124,7 +124,9 @@ export async function readCifar10Directory(dir: string): Promise<CifarSplitFiles
 function checkEqualRecordCounts(dir: string, files: string[], counts: number[]): void {
   if (counts.every((n) => n === counts[0])) return;
   const expected = counts.includes(CIFAR_OFFICIAL_RECORDS) ? CIFAR_OFFICIAL_RECORDS : mostCommon(counts);
-  const odd = files.flatMap((path, i) => counts[i] === expected ? [] : [`${basename(path)} holds ${counts[i]}`]);
+  const odd = files.flatMap((path, i) =>
+    counts[i] === expected ? [] : [`${basename(path)} holds ${counts[i]}`]
+  );
   throw new Error(
     `CIFAR-10 directory ${dir}: ${odd.join(", ")} records where the other files hold ${expected} each ` +
       `(the official batches hold ${CIFAR_OFFICIAL_RECORDS} records of ${CIFAR_RECORD_BYTES} bytes). The file is ` +

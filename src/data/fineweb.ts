@@ -92,8 +92,12 @@ function checkTokenIds(path: string, tokens: Uint16Array, vocabSize: number): vo
   let count = 0;
   for (let i = bad; i < tokens.length; i++) if (tokens[i] >= vocabSize) count++;
   throw new Error(
-    `Token shard ${path} holds token id ${tokens[bad]} at position ${bad} (${count} of its ${tokens.length} ` +
-      `tokens are out of range), beyond the tokenizer's vocabulary of ${vocabSize} ids (0..${vocabSize - 1}). ` +
+    `Token shard ${path} holds token id ${
+      tokens[bad]
+    } at position ${bad} (${count} of its ${tokens.length} ` +
+      `tokens are out of range), beyond the tokenizer's vocabulary of ${vocabSize} ids (0..${
+        vocabSize - 1
+      }). ` +
       `The shard was written with another tokenizer or is corrupt: tokenize it again with GPT-2's (tiktoken ` +
       `"gpt2", as modded-nanogpt's data/cached_fineweb10B.py does).`,
   );

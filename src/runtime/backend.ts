@@ -7,7 +7,7 @@
 import type { InferenceSession, Tensor } from "onnxruntime-common";
 import type * as OrtCommon from "onnxruntime-common";
 import { fileURLToPath } from "node:url";
-import { type DeadlineKind, DeadlineError, deadlineSeconds, hangAdvice, withDeadline } from "./watchdog.ts";
+import { DeadlineError, type DeadlineKind, deadlineSeconds, hangAdvice, withDeadline } from "./watchdog.ts";
 
 /** The execution backends, by the name used on command lines and in run manifests. */
 export type BackendName = "native" | "wasm" | "webgpu";
@@ -220,7 +220,10 @@ function errorMessage(error: unknown): string {
 
 /** Runs `work` under the deadline of `kind` (watchdog.ts), with advice for `info`'s backend. */
 function guarded<T>(info: BackendInfo, kind: DeadlineKind, work: () => Promise<T>): Promise<T> {
-  return withDeadline({ backend: info.name, kind, seconds: deadlineSeconds(kind), advice: hangAdvice(info) }, work);
+  return withDeadline(
+    { backend: info.name, kind, seconds: deadlineSeconds(kind), advice: hangAdvice(info) },
+    work,
+  );
 }
 
 class OrtSession implements Session {
@@ -286,7 +289,11 @@ export class OrtBackend implements Backend {
     const ortOptions = this.#spec.sessionOptions(options);
     let session: InferenceSession;
     try {
-      session = await guarded(this.info(), "session creation", () => this.#spec.ort.InferenceSession.create(model, ortOptions));
+      session = await guarded(
+        this.info(),
+        "session creation",
+        () => this.#spec.ort.InferenceSession.create(model, ortOptions),
+      );
     } catch (error) {
       if (error instanceof DeadlineError) throw error;
       throw new Error(

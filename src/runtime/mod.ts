@@ -44,7 +44,9 @@ export function maxThreads(): number {
 function resolveThreads(threads: number | undefined): number {
   if (threads === undefined) return navigator.hardwareConcurrency;
   if (!Number.isInteger(threads) || threads < 1 || threads > maxThreads()) {
-    throw new Error(`threads must be an integer from 1 to ${maxThreads()} (${THREADS_PER_CORE} per core), got ${threads}`);
+    throw new Error(
+      `threads must be an integer from 1 to ${maxThreads()} (${THREADS_PER_CORE} per core), got ${threads}`,
+    );
   }
   return threads;
 }

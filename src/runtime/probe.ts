@@ -23,7 +23,9 @@ export async function probeBackend(backend: Backend): Promise<void> {
       const y = Array.from(await backend.read(out.y) as Float32Array);
       const expected = X.map((v) => v * v + v);
       if (y.some((v, i) => v !== expected[i])) {
-        throw new Error(`the ${backend.name} backend's probe computed [${y}] for x*x + x, expected [${expected}]`);
+        throw new Error(
+          `the ${backend.name} backend's probe computed [${y}] for x*x + x, expected [${expected}]`,
+        );
       }
     } finally {
       await session.release();

@@ -51,7 +51,9 @@ export function deadlineSeconds(kind: DeadlineKind): number {
   if (text === undefined || text.trim() === "") return DEFAULT_DEADLINES_S[kind];
   const seconds = Number(text);
   if (!(Number.isFinite(seconds) && seconds >= 0)) {
-    throw new Error(`${DEADLINE_ENV} must be a number of seconds >= 0 (0 turns the deadlines off), got "${text}"`);
+    throw new Error(
+      `${DEADLINE_ENV} must be a number of seconds >= 0 (0 turns the deadlines off), got "${text}"`,
+    );
   }
   return seconds;
 }
@@ -68,7 +70,8 @@ export function hangAdvice(info: BackendInfo): string {
         : "Rerun with --backend native";
     case "webgpu": {
       const adapter = info.adapter;
-      const software = adapter && (adapter.isFallback || /llvmpipe|lavapipe|swiftshader/i.test(adapter.description));
+      const software = adapter &&
+        (adapter.isFallback || /llvmpipe|lavapipe|swiftshader/i.test(adapter.description));
       return software
         ? `The adapter is a software rasterizer (${adapter.description}) that compiles every shader on the ` +
           "CPU, which takes minutes on a loaded machine: use --backend native (or wasm) without a GPU"
