@@ -128,19 +128,22 @@ Deno.test({
   },
 });
 
+/** The six files of a cifar-10-batches-bin directory, without the .bin. */
+const CIFAR_BATCHES = [
+  "data_batch_1",
+  "data_batch_2",
+  "data_batch_3",
+  "data_batch_4",
+  "data_batch_5",
+  "test_batch",
+];
+
 Deno.test("CIFAR-10 binary files written here read back as CHW images with labels", async () => {
   await withTempDir(async (dir) => {
     const perFile = 7;
     const written: { pixels: Uint8Array; labels: number[] }[] = [];
     for (
-      const [index, name] of [
-        "data_batch_1",
-        "data_batch_2",
-        "data_batch_3",
-        "data_batch_4",
-        "data_batch_5",
-        "test_batch",
-      ].entries()
+      const [index, name] of CIFAR_BATCHES.entries()
     ) {
       const pixels = randomBytes(perFile * 3072, 100 + index);
       const labels = Array.from({ length: perFile }, (_, i) => (i + index) % 10);
@@ -222,16 +225,8 @@ Deno.test("channelStats matches a split built with known per-channel mean and st
 
 Deno.test("a CIFAR-10 directory with one file cut on a record boundary is rejected, naming the file", async () => {
   await withTempDir(async (dir) => {
-    const names = [
-      "data_batch_1",
-      "data_batch_2",
-      "data_batch_3",
-      "data_batch_4",
-      "data_batch_5",
-      "test_batch",
-    ];
     const perFile = 5;
-    for (const [index, name] of names.entries()) {
+    for (const [index, name] of CIFAR_BATCHES.entries()) {
       const records = name === "data_batch_3" ? perFile - 1 : perFile;
       const labels = Array.from({ length: records }, (_, i) => (i + index) % 10);
       await writeCifarBatch(join(dir, `${name}.bin`), randomBytes(records * 3072, 200 + index), labels);
