@@ -2,10 +2,22 @@
  * Opening execution backends by name. Each backend's ORT package is imported only when that backend is
  * opened or checked, so using `native` never loads onnxruntime-web and vice versa.
  */
-import { type Backend, type BackendName, BackendUnavailableError } from "./backend.ts";
+import {
+  type Backend,
+  type BackendName,
+  BackendUnavailableError,
+  GRAPH_OPTIMIZATIONS,
+  type GraphOptimization,
+} from "./backend.ts";
 
 export type { BackendInfo, HostData, Session, SessionOptions, TensorType } from "./backend.ts";
-export { type Backend, type BackendName, BackendUnavailableError };
+export {
+  type Backend,
+  type BackendName,
+  BackendUnavailableError,
+  GRAPH_OPTIMIZATIONS,
+  type GraphOptimization,
+};
 
 /** Every backend name, in order of preference on a CPU machine. */
 export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];
@@ -13,7 +25,7 @@ export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];
 /** What each backend module provides. */
 interface BackendModule {
   checkAvailable(): Promise<void>;
-  open(threads: number): Promise<Backend>;
+  open(threads: number, graphOptimization: GraphOptimization): Promise<Backend>;
 }
 
 const MODULES: Record<BackendName, () => Promise<BackendModule>> = {
@@ -36,17 +48,26 @@ function resolveThreads(threads: number | undefined): number {
   return threads;
 }
 
+/** Checks that `level` is an ORT graph optimization level, or throws an error that lists the valid ones. */
+export function parseGraphOptimization(level: string): GraphOptimization {
+  if ((GRAPH_OPTIMIZATIONS as readonly string[]).includes(level)) return level as GraphOptimization;
+  throw new Error(
+    `unknown graph optimization level "${level}"; use one of: ${GRAPH_OPTIMIZATIONS.join(", ")}`,
+  );
+}
+
 /**
- * Opens a backend. `threads` defaults to every core (navigator.hardwareConcurrency). Throws
- * {@link BackendUnavailableError} when the backend cannot run here, with what to do about it.
+ * Opens a backend. `threads` defaults to every core (navigator.hardwareConcurrency), `graphOptimization`
+ * to "all". Throws {@link BackendUnavailableError} when the backend cannot run here, with what to do about it.
  */
 export async function openBackend(
   name: BackendName | string,
-  options: { threads?: number } = {},
+  options: { threads?: number; graphOptimization?: GraphOptimization } = {},
 ): Promise<Backend> {
   const backend = parseBackendName(name);
   const threads = resolveThreads(options.threads);
-  return await (await MODULES[backend]()).open(threads);
+  const level = parseGraphOptimization(options.graphOptimization ?? "all");
+  return await (await MODULES[backend]()).open(threads, level);
 }
 
 /** Which backends can run in this process, with the reason for each that cannot. */

@@ -5,7 +5,7 @@
 import { makeWorkload } from "../models/presets.ts";
 import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
 import type { Optimizer } from "../optim/types.ts";
-import { type BackendName, openBackend, parseBackendName } from "../runtime/mod.ts";
+import { type BackendName, type GraphOptimization, openBackend, parseBackendName } from "../runtime/mod.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { createRunDir, readManifest, updateStatus } from "../trace/run_dir.ts";
@@ -94,6 +94,11 @@ export interface RunJobOptions {
    * value in the config (e.g. `fit: "run:<job id>"`) resolves on this machine (a path to the fit file).
    */
   resolvedOpt?: Record<string, OptionValue>;
+  /**
+   * ORT's graph optimization level (default "all"). Kept out of the hashed config: it changes no math, only
+   * float rounding; the manifest's backend info records it. The regression check varies it.
+   */
+  graphOptimization?: GraphOptimization;
   /** Also write the step graph as a standard .onnx file (opens in Netron) to this path. */
   exportOnnx?: string;
   /** Called with the routing table text and per-step progress (the CLI draws them). */
@@ -108,18 +113,31 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
 }
 
 /** Runs one job end to end; see the module comment. */
-export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
-  const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
+export async function runJob(
+  input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">,
+  options: RunJobOptions = {},
+): Promise<JobOutcome> {
+  const config: JobConfig = {
+    ...JOB_DEFAULTS,
+    threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend),
+    ...input,
+  };
   parseBackendName(config.backend);
-  for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+  for (
+    const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const
+  ) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) {
+      throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+    }
   }
   if (!Number.isInteger(config.seed)) throw new Error(`seed must be an integer, got ${config.seed}`);
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
   if (!GEOMETRIES.includes(config.smoothnessNorms)) {
-    throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
+    throw new Error(
+      `smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`,
+    );
   }
 
   // Everything that can fail on bad input fails here, before a run directory exists.
@@ -129,7 +147,10 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...options.resolvedOpt });
   const stepGraph = buildStepGraph(workload, optimizer);
   if (options.exportOnnx) await Deno.writeFile(options.exportOnnx, stepGraph.model.bytes);
-  const backend = await openBackend(config.backend, { threads: config.threads });
+  const backend = await openBackend(config.backend, {
+    threads: config.threads,
+    graphOptimization: options.graphOptimization,
+  });
 
   const dir = options.out ?? await defaultRunDir(config);
   const routing = optimizer.route(workload.params);
@@ -171,7 +192,11 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
       onProgress: options.onProgress,
     });
     if (result.status === "diverged") {
-      await updateStatus(dir, { status: "diverged", diverged_step: result.divergedStep!, wall_s: result.wallS });
+      await updateStatus(dir, {
+        status: "diverged",
+        diverged_step: result.divergedStep!,
+        wall_s: result.wallS,
+      });
     } else {
       await updateStatus(dir, { status: "done", wall_s: result.wallS });
     }
@@ -183,7 +208,10 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
 }
 
 /** A preset by name, or the optimizer of a user module given by path (anything with a "/" or a .ts/.js ending). */
-export async function loadOptimizer(nameOrPath: string, overrides: Record<string, OptionValue>): Promise<Optimizer> {
+export async function loadOptimizer(
+  nameOrPath: string,
+  overrides: Record<string, OptionValue>,
+): Promise<Optimizer> {
   if (!/[/\\]|\.(ts|js|mjs)$/.test(nameOrPath)) return makeOptimizer(nameOrPath, overrides);
   return (await loadOptimizerModule(nameOrPath)).makeOptimizer(overrides);
 }
