@@ -16,10 +16,9 @@ import {
 import { intOption, runMain } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
 
+const fmt = (rtol: number) => (Number.isFinite(rtol) ? rtol.toExponential(1) : "not compared (finite only)");
 const tolerances = Object.entries(TOLERANCE)
-  .map(([c, t]) =>
-    `    ${c.padEnd(14)} ${t.first.toExponential(0)} at step 0, ${t.later.toExponential(0)} later`
-  ).join("\n");
+  .map(([c, t]) => `    ${c.padEnd(14)} ${fmt(t.first)} at step 0, ${fmt(t.later)} later`).join("\n");
 
 const HELP = `deno task check [--backend native|wasm] [--threads 1] [--graph-optimization all] [--update]
 
@@ -30,10 +29,12 @@ diverging step, layer and both values, and exits 1.
 Tolerances: float32 kernels round differently on another CPU, thread count or ORT graph optimization level,
 and the optimizers amplify that (Adam's 1 / (sqrt(v) + eps) on near-zero gradients, Newton-Schulz on small
 singular values). Each column's relative tolerance is ${SAFETY} x the largest spread measured between such honest
-variants (at least ${MIN_RTOL}), at step 0 and at later steps (src/suite/check.ts, MEASURED_SPREAD):
+variants (at least ${
+  MIN_RTOL.toExponential(0)
+}), at step 0 and at later steps (src/suite/check.ts, MEASURED_SPREAD):
 ${tolerances}
 So the check passes on any machine of the kind and across --threads and --graph-optimization, and still
-catches --opt.lr x 1.00001 at step 0 (docs/design.md lists what else it catches and from which size).
+catches --opt.lr x 1.0001 at step 0 (docs/design.md lists what else it catches and from which size).
 
   --backend B               native (default) or wasm
   --threads N               intra-op / wasm threads (default 1; the baseline may have been written with another)
