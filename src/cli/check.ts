@@ -42,6 +42,12 @@ catches --opt.lr x 1.0001 at step 0 (docs/design.md lists what else it catches a
   --update                  rewrite the baseline and say which runs changed
   --only IDS                comma-separated run ids (${checkRunIds().slice(0, 2).join(", ")}, ...)`;
 
+/** How many runs of `now` differ from `old` at all (bit for bit). */
+function rewritten(old: Baseline, now: Baseline): number {
+  return Object.entries(now.runs).filter(([id, t]) => JSON.stringify(old.runs[id]) !== JSON.stringify(t))
+    .length;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -93,7 +99,10 @@ async function main(argv: string[]): Promise<number> {
     await Deno.writeTextFile(path, JSON.stringify(merged, null, 1) + "\n");
     console.log(
       old
-        ? `baseline updated: ${diffs.length} run(s) changed`
+        ? `baseline updated: ${rewritten(compared, now)} of ${
+          Object.keys(now.runs).length
+        } run(s) have new values, ` +
+          `${diffs.length} of them beyond the tolerances`
         : `baseline written: ${Object.keys(now.runs).length} runs`,
     );
     for (const d of diffs) console.log(`  ${formatDifference(d)}`);
