@@ -9,6 +9,7 @@ import {
   type Backend,
   type BackendName,
   BACKENDS,
+  type GraphOptimization,
   type HostData,
   openBackend,
   type TensorType,
@@ -102,6 +103,13 @@ Deno.test("openBackend rejects a thread count that is not a positive integer", a
   for (const threads of [0, -1, 1.5, NaN]) {
     await assert.rejects(openBackend("native", { threads }), /threads must be a positive integer/);
   }
+});
+
+Deno.test("openBackend rejects an unknown graph optimization level and lists the valid ones", async () => {
+  await assert.rejects(
+    openBackend("native", { threads: 1, graphOptimization: "max" as GraphOptimization }),
+    /unknown graph optimization level "max"; use one of: disabled, basic, extended, all/,
+  );
 });
 
 Deno.test("availableBackends reports every backend, with a reason for each unavailable one", () => {
@@ -201,6 +209,7 @@ for (const name of BACKENDS) {
       assert.equal(info.ortPackage, expectedPackage[name]);
       assert.equal(info.ortVersion, await pinnedVersion(info.ortPackage));
       assert.equal(info.threads, THREADS);
+      assert.equal(info.graphOptimization, "all");
       assert.equal(info.deno, Deno.version.deno);
       assert.equal(info.v8, Deno.version.v8);
       if (name === "webgpu") {
