@@ -10,7 +10,8 @@ import { presetNames } from "../optim/mod.ts";
 import type { OptionValue } from "../optim/options.ts";
 import type { BackendName, GraphOptimization } from "../runtime/backend.ts";
 import { readColumns } from "../trace/arrow_read.ts";
-import { type JobConfig, runJob } from "../train/job.ts";
+import type { JobConfig } from "../contracts/job_config.ts";
+import { runJob } from "../train/job.ts";
 
 /** The columns the check compares: the train loss of every step and per-layer norms every few steps. */
 export type CheckedColumn = "train_loss" | (typeof CHECKED_LAYER_COLUMNS)[number];
