@@ -29,19 +29,14 @@ export class Program {
     const wrapped: Record<string, Tensor> = {};
     for (const spec of this.inputs) {
       const v = feeds[spec.name];
-      if (v === undefined) {
-        throw new Error(`missing feed "${spec.name}" (shape [${spec.shape}], ${spec.dtype})`);
-      }
+      if (v === undefined) throw new Error(`missing feed "${spec.name}" (shape [${spec.shape}], ${spec.dtype})`);
       wrapped[spec.name] = isHostData(v) ? this.backend.tensor(spec.dtype as TensorType, v, spec.shape) : v;
     }
     return this.session.run(wrapped, fetches);
   }
 
   /** Runs the model and reads every fetched output back to the host. */
-  async runToHost(
-    feeds: Record<string, Feed>,
-    fetches?: readonly string[],
-  ): Promise<Record<string, HostData>> {
+  async runToHost(feeds: Record<string, Feed>, fetches?: readonly string[]): Promise<Record<string, HostData>> {
     const out = await this.run(feeds, fetches);
     const host: Record<string, HostData> = {};
     for (const [name, t] of Object.entries(out)) host[name] = await this.backend.read(t);
