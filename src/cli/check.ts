@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const backend = parseBackendName(values.backend!);
-  const threads = intOption("threads", values.threads, 1)!;
+  const threads = intOption("threads", values.threads)!;
   const graphOptimization = parseGraphOptimization(values["graph-optimization"]!);
   const only = values.only?.split(",").map((s) => s.trim());
   const unknown = only?.filter((id) => !checkRunIds().includes(id));
