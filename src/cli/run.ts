@@ -15,6 +15,8 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
   --workload NAME        ${workloadNames().join(", ")}
   --optimizer NAME       ${presetNames().join(", ")}, or a path to a module exporting makeOptimizer(overrides)
   --steps N              training steps (default ${JOB_DEFAULTS.steps})
+  --accum K              gradient accumulation: each step averages the loss and gradients of K micro-batches
+                         of --model.batch, then updates once (tokens per step = K x batch x context; default 1)
   --opt.KEY VALUE        optimizer override, e.g. --opt.lr 3e-3 --opt.fstar 3.2 (repeatable)
   --model.KEY VALUE      workload override, e.g. --model.batch 8 --model.layers 2 (repeatable)
   --backend NAME         ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
@@ -42,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       workload: { type: "string" },
       optimizer: { type: "string" },
       steps: { type: "string" },
+      accum: { type: "string" },
       backend: { type: "string" },
       threads: { type: "string" },
       seed: { type: "string" },
@@ -68,7 +71,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.tokenizer && values.tokenizer !== "char" && values.tokenizer !== "gpt2") {
     throw new Error(`--tokenizer must be char or gpt2, got "${values.tokenizer}"`);
   }
-  if (values.out && values.resume) throw new Error("give either --out (a new run) or --resume (an existing one), not both");
+  if (values.out && values.resume) {
+    throw new Error("give either --out (a new run) or --resume (an existing one), not both");
+  }
   const config: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer"> = {
     workload: values.workload,
     optimizer: values.optimizer,
@@ -76,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
     opt: overrides.opt,
     ...defined({
       steps: intOption("steps", values.steps, 1),
+      accum: intOption("accum", values.accum, 1),
       backend: values.backend as JobConfig["backend"] | undefined,
       threads: intOption("threads", values.threads, 1),
       seed: intOption("seed", values.seed),
@@ -103,9 +109,15 @@ async function main(argv: string[]): Promise<number> {
   bar.finish();
   const val = outcome.valLoss === null ? "" : `, val loss ${outcome.valLoss.toFixed(4)}`;
   if (outcome.status === "diverged") {
-    console.log(`diverged at step ${outcome.divergedStep} (loss ${outcome.finalLoss}); marked "diverged" in ${outcome.dir}/manifest.json`);
+    console.log(
+      `diverged at step ${outcome.divergedStep} (loss ${outcome.finalLoss}); marked "diverged" in ${outcome.dir}/manifest.json`,
+    );
   } else {
-    console.log(`done: ${outcome.steps} steps in ${outcome.wallS.toFixed(1)} s, final train loss ${outcome.finalLoss.toFixed(4)}${val} -> ${outcome.dir}`);
+    console.log(
+      `done: ${outcome.steps} steps in ${outcome.wallS.toFixed(1)} s, final train loss ${
+        outcome.finalLoss.toFixed(4)
+      }${val} -> ${outcome.dir}`,
+    );
   }
   return 0;
 }

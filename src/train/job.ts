@@ -5,6 +5,7 @@
 import { makeWorkload } from "../models/presets.ts";
 import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
 import type { Optimizer } from "../optim/types.ts";
+import type { Workload } from "../models/types.ts";
 import { type BackendName, openBackend, parseBackendName } from "../runtime/mod.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
@@ -31,6 +32,11 @@ export interface JobConfig {
   /** Optimizer overrides (`--opt.KEY VALUE`). */
   opt: Record<string, string | number | boolean>;
   steps: number;
+  /**
+   * Micro-batches per optimizer step (gradient accumulation): each step averages the loss and gradients of
+   * `accum` batches of `model.batch`. Absent means 1, so configs without accumulation keep their hashes.
+   */
+  accum?: number;
   seed: number;
   backend: BackendName;
   threads: number;
@@ -108,18 +114,35 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
 }
 
 /** Runs one job end to end; see the module comment. */
-export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
-  const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
+export async function runJob(
+  input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">,
+  options: RunJobOptions = {},
+): Promise<JobOutcome> {
+  const config: JobConfig = {
+    ...JOB_DEFAULTS,
+    threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend),
+    ...input,
+  };
   parseBackendName(config.backend);
-  for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+  for (
+    const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const
+  ) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) {
+      throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+    }
+  }
+  const accum = config.accum ?? 1;
+  if (!Number.isInteger(accum) || accum < 1) {
+    throw new Error(`accum must be a positive integer (micro-batches per step), got ${accum}`);
   }
   if (!Number.isInteger(config.seed)) throw new Error(`seed must be an integer, got ${config.seed}`);
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
   if (!GEOMETRIES.includes(config.smoothnessNorms)) {
-    throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
+    throw new Error(
+      `smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`,
+    );
   }
 
   // Everything that can fail on bad input fails here, before a run directory exists.
@@ -127,16 +150,22 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   const data = await loadData(probe.kind, config.data, config.tokenizer);
   const workload = makeWorkload(config.workload, { ...data.modelOverrides, ...config.model });
   const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...options.resolvedOpt });
-  const stepGraph = buildStepGraph(workload, optimizer);
+  const stepGraph = buildStepGraph(workload, optimizer, "float32", accum);
   if (options.exportOnnx) await Deno.writeFile(options.exportOnnx, stepGraph.model.bytes);
   const backend = await openBackend(config.backend, { threads: config.threads });
 
   const dir = options.out ?? await defaultRunDir(config);
   const routing = optimizer.route(workload.params);
+  const sizes = stepSizes(workload, accum);
   const manifest = await createRunDir(dir, {
     name: `${config.workload} / ${config.optimizer}`,
     config,
-    resolved: { workload: workload.config, optimizer: optimizer.hyper, data: data.description },
+    resolved: {
+      workload: workload.config,
+      optimizer: optimizer.hyper,
+      data: data.description,
+      step_batch: sizes.record,
+    },
     seeds: { master: config.seed, init: config.seed, data: foldIn(config.seed, "data/train") },
     backend: { ...backend.info() },
     routing,
@@ -147,8 +176,6 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   }
   options.onStart?.({ dir, routing: formatRoutingTable(routing), resumedAt: checkpoint?.step ?? 0 });
 
-  const batch = Number(workload.config.batch);
-  const context = workload.kind === "text" ? Number(workload.config.context) : null;
   try {
     const result = await train({
       workload,
@@ -158,12 +185,12 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
       dir,
       steps: config.steps,
       seed: config.seed,
-      train: data.train(batch, context, foldIn(config.seed, "data/train")),
-      evalBatches: data.evalBatches(batch, context, config.evalBatches),
+      train: data.train(sizes.microBatch, sizes.context, foldIn(config.seed, "data/train")),
+      evalBatches: data.evalBatches(sizes.microBatch, sizes.context, config.evalBatches),
       evalEvery: config.evalEvery,
       checkpointEvery: config.checkpointEvery,
       layersEvery: config.layersEvery,
-      itemsPerStep: batch * (context ?? 1),
+      itemsPerStep: sizes.itemsPerStep,
       resumeFrom: checkpoint,
       observer: config.smoothnessEvery
         ? new SmoothnessObserver(workload.params, config.smoothnessEvery, config.smoothnessNorms)
@@ -171,7 +198,11 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
       onProgress: options.onProgress,
     });
     if (result.status === "diverged") {
-      await updateStatus(dir, { status: "diverged", diverged_step: result.divergedStep!, wall_s: result.wallS });
+      await updateStatus(dir, {
+        status: "diverged",
+        diverged_step: result.divergedStep!,
+        wall_s: result.wallS,
+      });
     } else {
       await updateStatus(dir, { status: "done", wall_s: result.wallS });
     }
@@ -182,8 +213,26 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   }
 }
 
+/** The batch sizes of a step: micro-batch, context (text), samples per optimizer step, and their manifest record. */
+export function stepSizes(workload: Workload, accum: number) {
+  const microBatch = Number(workload.config.batch);
+  const context = workload.kind === "text" ? Number(workload.config.context) : null;
+  const itemsPerStep = accum * microBatch * (context ?? 1);
+  const per = context === null ? "images_per_step" : "tokens_per_step";
+  return {
+    microBatch,
+    context,
+    accum,
+    itemsPerStep,
+    record: { micro_batch: microBatch, accum, [per]: itemsPerStep },
+  };
+}
+
 /** A preset by name, or the optimizer of a user module given by path (anything with a "/" or a .ts/.js ending). */
-export async function loadOptimizer(nameOrPath: string, overrides: Record<string, OptionValue>): Promise<Optimizer> {
+export async function loadOptimizer(
+  nameOrPath: string,
+  overrides: Record<string, OptionValue>,
+): Promise<Optimizer> {
   if (!/[/\\]|\.(ts|js|mjs)$/.test(nameOrPath)) return makeOptimizer(nameOrPath, overrides);
   return (await loadOptimizerModule(nameOrPath)).makeOptimizer(overrides);
 }
