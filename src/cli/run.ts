@@ -71,9 +71,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.tokenizer && values.tokenizer !== "char" && values.tokenizer !== "gpt2") {
     throw new Error(`--tokenizer must be char or gpt2, got "${values.tokenizer}"`);
   }
-  if (values.out && values.resume) {
-    throw new Error("give either --out (a new run) or --resume (an existing one), not both");
-  }
+  if (values.out && values.resume) throw new Error("give either --out (a new run) or --resume (an existing one), not both");
   const config: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer"> = {
     workload: values.workload,
     optimizer: values.optimizer,
@@ -109,15 +107,9 @@ async function main(argv: string[]): Promise<number> {
   bar.finish();
   const val = outcome.valLoss === null ? "" : `, val loss ${outcome.valLoss.toFixed(4)}`;
   if (outcome.status === "diverged") {
-    console.log(
-      `diverged at step ${outcome.divergedStep} (loss ${outcome.finalLoss}); marked "diverged" in ${outcome.dir}/manifest.json`,
-    );
+    console.log(`diverged at step ${outcome.divergedStep} (loss ${outcome.finalLoss}); marked "diverged" in ${outcome.dir}/manifest.json`);
   } else {
-    console.log(
-      `done: ${outcome.steps} steps in ${outcome.wallS.toFixed(1)} s, final train loss ${
-        outcome.finalLoss.toFixed(4)
-      }${val} -> ${outcome.dir}`,
-    );
+    console.log(`done: ${outcome.steps} steps in ${outcome.wallS.toFixed(1)} s, final train loss ${outcome.finalLoss.toFixed(4)}${val} -> ${outcome.dir}`);
   }
   return 0;
 }

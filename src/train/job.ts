@@ -114,22 +114,11 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
 }
 
 /** Runs one job end to end; see the module comment. */
-export async function runJob(
-  input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">,
-  options: RunJobOptions = {},
-): Promise<JobOutcome> {
-  const config: JobConfig = {
-    ...JOB_DEFAULTS,
-    threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend),
-    ...input,
-  };
+export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
+  const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
   parseBackendName(config.backend);
-  for (
-    const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const
-  ) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) {
-      throw new Error(`${key} must be a positive integer, got ${config[key]}`);
-    }
+  for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
   }
   const accum = config.accum ?? 1;
   if (!Number.isInteger(accum) || accum < 1) {
@@ -140,9 +129,7 @@ export async function runJob(
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
   if (!GEOMETRIES.includes(config.smoothnessNorms)) {
-    throw new Error(
-      `smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`,
-    );
+    throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
   }
 
   // Everything that can fail on bad input fails here, before a run directory exists.
@@ -198,11 +185,7 @@ export async function runJob(
       onProgress: options.onProgress,
     });
     if (result.status === "diverged") {
-      await updateStatus(dir, {
-        status: "diverged",
-        diverged_step: result.divergedStep!,
-        wall_s: result.wallS,
-      });
+      await updateStatus(dir, { status: "diverged", diverged_step: result.divergedStep!, wall_s: result.wallS });
     } else {
       await updateStatus(dir, { status: "done", wall_s: result.wallS });
     }
@@ -213,26 +196,20 @@ export async function runJob(
   }
 }
 
-/** The batch sizes of a step: micro-batch, context (text), samples per optimizer step, and their manifest record. */
+/**
+ * The batch sizes of one optimizer step: micro-batch, context (text workloads), samples per step over all
+ * its micro-batches, and the record the manifest keeps of them (`resolved.step_batch`).
+ */
 export function stepSizes(workload: Workload, accum: number) {
   const microBatch = Number(workload.config.batch);
   const context = workload.kind === "text" ? Number(workload.config.context) : null;
   const itemsPerStep = accum * microBatch * (context ?? 1);
   const per = context === null ? "images_per_step" : "tokens_per_step";
-  return {
-    microBatch,
-    context,
-    accum,
-    itemsPerStep,
-    record: { micro_batch: microBatch, accum, [per]: itemsPerStep },
-  };
+  return { microBatch, context, itemsPerStep, record: { micro_batch: microBatch, accum, [per]: itemsPerStep } };
 }
 
 /** A preset by name, or the optimizer of a user module given by path (anything with a "/" or a .ts/.js ending). */
-export async function loadOptimizer(
-  nameOrPath: string,
-  overrides: Record<string, OptionValue>,
-): Promise<Optimizer> {
+export async function loadOptimizer(nameOrPath: string, overrides: Record<string, OptionValue>): Promise<Optimizer> {
   if (!/[/\\]|\.(ts|js|mjs)$/.test(nameOrPath)) return makeOptimizer(nameOrPath, overrides);
   return (await loadOptimizerModule(nameOrPath)).makeOptimizer(overrides);
 }

@@ -3,32 +3,14 @@
  * mini-batch as a single ONNX graph, built once per run. Parameters and optimizer state go in, their next
  * values come out under `next/...` names, so each step's outputs are the next step's inputs.
  */
-import {
-  add,
-  concat,
-  countFlops,
-  exportOnnx,
-  grad,
-  Graph,
-  mul,
-  type OnnxModel,
-  reduceSum,
-  reshape,
-  sqrt,
-  type Tensor,
-} from "../graph/mod.ts";
+import { add, concat, countFlops, exportOnnx, grad, Graph, mul, type OnnxModel, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
 import type { ParamSpec, Workload } from "../models/types.ts";
 import type { LayerDiagnostics, Optimizer } from "../optim/types.ts";
 
 /** The per-layer diagnostics in the order of the columns of the `diagnostics` output. */
 export const DIAGNOSTIC_COLUMNS = ["grad_dual", "momentum_dual", "update_primal", "radius"] as const;
 
-const DIAGNOSTIC_KEYS: readonly (keyof LayerDiagnostics)[] = [
-  "gradDual",
-  "momentumDual",
-  "updatePrimal",
-  "radius",
-];
+const DIAGNOSTIC_KEYS: readonly (keyof LayerDiagnostics)[] = ["gradDual", "momentumDual", "updatePrimal", "radius"];
 
 /** One optimizer state slot (zeros at step 0). */
 export interface StateSlot {
