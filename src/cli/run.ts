@@ -4,7 +4,8 @@ import { workloadNames } from "../models/presets.ts";
 import { presetNames } from "../optim/mod.ts";
 import { BACKENDS } from "../runtime/mod.ts";
 import { DATA_FORMS } from "../train/data_source.ts";
-import { JOB_DEFAULTS, type JobConfig, runJob } from "../train/job.ts";
+import { JOB_DEFAULTS, type JobConfig, planJob, runJob } from "../train/job.ts";
+import { formatPlan } from "../train/memory_plan.ts";
 import { extractOverrides, intOption, runMain } from "./args.ts";
 import { formatRate, ProgressBar } from "./progress.ts";
 
@@ -33,6 +34,8 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
   --smoothness-norms G   scion (Scion's layer norms, default) | euclidean
   --out DIR              run directory (default reports/runs/<workload>-<optimizer>-<config hash>)
   --resume DIR           continue the run in DIR from its last checkpoint (same config; other flags must match)
+  --dry-run              print the memory plan (parameters, optimizer state, peak activations, predicted peak RSS)
+                         and FLOPs per step for this workload, batch and --accum, then exit without training
   --export-onnx FILE     also write the fused step graph (forward, backward, update) as a .onnx file for Netron
   -h, --help             this text`;
 
@@ -59,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: "string" },
       resume: { type: "string" },
       "export-onnx": { type: "string" },
+      "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -93,6 +97,12 @@ async function main(argv: string[]): Promise<number> {
       smoothnessNorms: values["smoothness-norms"] as JobConfig["smoothnessNorms"] | undefined,
     }),
   };
+  if (values["dry-run"]) {
+    const { plan, kind } = await planJob(config);
+    console.log(`${config.workload} / ${config.optimizer}: plan of one run (nothing trained)`);
+    console.log(formatPlan(plan, kind === "text" ? "tokens" : "images"));
+    return 0;
+  }
   const bar = new ProgressBar(`${config.workload}/${config.optimizer}`, config.steps ?? JOB_DEFAULTS.steps);
   const outcome = await runJob(config, {
     out: values.resume ?? values.out,

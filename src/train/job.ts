@@ -17,6 +17,7 @@ import { GEOMETRIES, type Geometry } from "../smoothness/norms.ts";
 import { SmoothnessObserver } from "../smoothness/estimator.ts";
 import { train, type TrainResult } from "./loop.ts";
 import { buildStepGraph } from "./step.ts";
+import { type MemoryPlan, planMemory } from "./memory_plan.ts";
 
 /** Everything that defines a run; its canonical hash names the run. */
 export interface JobConfig {
@@ -113,8 +114,11 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
   return `reports/runs/${config.workload}-${slug}-${(await configHash(config)).slice(0, 12)}`;
 }
 
-/** Runs one job end to end; see the module comment. */
-export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
+/**
+ * Validates a job config and builds what it trains, touching no disk and no backend: the full config, data,
+ * workload, optimizer, step graph and batch sizes. Everything that can fail on bad input fails here.
+ */
+async function prepareJob(input: JobInput, resolvedOpt: Record<string, OptionValue> = {}) {
   const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
   parseBackendName(config.backend);
   for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
@@ -132,18 +136,33 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
     throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
   }
 
-  // Everything that can fail on bad input fails here, before a run directory exists.
   const probe = makeWorkload(config.workload, config.model);
   const data = await loadData(probe.kind, config.data, config.tokenizer);
   const workload = makeWorkload(config.workload, { ...data.modelOverrides, ...config.model });
-  const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...options.resolvedOpt });
+  const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...resolvedOpt });
   const stepGraph = buildStepGraph(workload, optimizer, "float32", accum);
+  return { config, data, workload, optimizer, stepGraph, sizes: stepSizes(workload, accum) };
+}
+
+/** A job config as callers give it: defaults fill the rest. */
+export type JobInput = Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">;
+
+/** The memory and FLOPs plan of a job, from its graphs, without training (`deno task run --dry-run`). */
+export async function planJob(input: JobInput): Promise<{ plan: MemoryPlan; kind: "text" | "image" }> {
+  const { config, workload, stepGraph, sizes } = await prepareJob(input);
+  const plan = planMemory(workload, stepGraph, sizes, { steps: config.steps, evaluates: config.evalBatches > 0 });
+  return { plan, kind: workload.kind };
+}
+
+/** Runs one job end to end; see the module comment. */
+export async function runJob(input: JobInput, options: RunJobOptions = {}): Promise<JobOutcome> {
+  // Everything that can fail on bad input fails here, before a run directory exists.
+  const { config, data, workload, optimizer, stepGraph, sizes } = await prepareJob(input, options.resolvedOpt);
   if (options.exportOnnx) await Deno.writeFile(options.exportOnnx, stepGraph.model.bytes);
   const backend = await openBackend(config.backend, { threads: config.threads });
 
   const dir = options.out ?? await defaultRunDir(config);
   const routing = optimizer.route(workload.params);
-  const sizes = stepSizes(workload, accum);
   const manifest = await createRunDir(dir, {
     name: `${config.workload} / ${config.optimizer}`,
     config,

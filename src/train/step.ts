@@ -3,7 +3,7 @@
  * mini-batch as a single ONNX graph, built once per run. Parameters and optimizer state go in, their next
  * values come out under `next/...` names, so each step's outputs are the next step's inputs.
  */
-import { add, concat, countFlops, exportOnnx, grad, Graph, mul, type OnnxModel, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
+import { add, concat, countFlops, exportOnnx, grad, Graph, mul, type OnnxModel, peakLiveBytes, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
 import type { ParamSpec, Workload } from "../models/types.ts";
 import type { LayerDiagnostics, Optimizer } from "../optim/types.ts";
 
@@ -43,6 +43,8 @@ export interface StepGraph {
   accumulate: OnnxModel | null;
   /** Matrix-product and convolution FLOPs of one optimizer step (all its micro-batches and the update). */
   flops: number;
+  /** Peak bytes of the values computed in one run of each graph (inputs excluded; see peakLiveBytes). */
+  liveBytes: { model: number; lean: number; accumulate: number };
 }
 
 /** Input name of a parameter. */
@@ -171,6 +173,11 @@ export function buildStepGraph(
     accum,
     accumulate: accumulate?.model ?? null,
     flops: countFlops(Object.values(outputs)) + (accum - 1) * (accumulate?.flops ?? 0),
+    liveBytes: {
+      model: peakLiveBytes(Object.values(outputs)),
+      lean: peakLiveBytes(Object.values(leanOutputs)),
+      accumulate: accumulate?.liveBytes ?? 0,
+    },
   };
 }
 
@@ -188,17 +195,30 @@ export function buildAccumGraph(workload: Workload, dtype: "float32" | "float64"
     p,
     i,
   ) => (outputs[next(accumInput(p.name))] = add(sums.grads[p.name], micro.grads[i])));
-  return { model: exportOnnx(outputs, `${workload.name}-accumulate`), flops: countFlops(micro.grads) };
+  return {
+    model: exportOnnx(outputs, `${workload.name}-accumulate`),
+    flops: countFlops(micro.grads),
+    liveBytes: peakLiveBytes(Object.values(outputs)),
+  };
 }
 
 /** Builds the evaluation graph: loss and metrics at the given parameters, no gradients. */
 export function buildEvalGraph(workload: Workload): OnnxModel {
+  return exportOnnx(evalOutputs(workload), `${workload.name}-eval`);
+}
+
+/** Peak bytes of the values computed in one run of the evaluation graph (see peakLiveBytes). */
+export function evalLiveBytes(workload: Workload): number {
+  return peakLiveBytes(Object.values(evalOutputs(workload)));
+}
+
+function evalOutputs(workload: Workload): Record<string, Tensor> {
   const g = new Graph("float32");
   const { params, batch } = declareInputs(g, workload);
   const { loss, metrics = {} } = workload.buildLoss(g, params, batch);
   const outputs: Record<string, Tensor> = { loss };
   for (const [m, t] of Object.entries(metrics)) outputs[`metric/${m}`] = t;
-  return exportOnnx(outputs, `${workload.name}-eval`);
+  return outputs;
 }
 
 /** Builds the gradient graph: loss and the raw gradient of every parameter (`grad/<name>`). */
