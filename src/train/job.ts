@@ -125,6 +125,7 @@ async function prepareJob(input: JobInput, resolvedOpt: Record<string, OptionVal
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
   }
   const accum = config.accum ?? 1;
+  if (accum === 1) delete config.accum; // one micro-batch a step hashes as a config without the field
   if (!Number.isInteger(accum) || accum < 1) {
     throw new Error(`accum must be a positive integer (micro-batches per step), got ${accum}`);
   }
