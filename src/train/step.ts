@@ -76,9 +76,8 @@ function declareAccumInputs(g: Graph, workload: Workload) {
   return { grads, loss: g.input(ACCUM_LOSS, []) };
 }
 
-/** The loss, metrics and gradients (in parameter order) of one micro-batch, with its inputs declared. */
-function lossAndGrads(g: Graph, workload: Workload) {
-  const { params, batch } = declareInputs(g, workload);
+/** The loss, metrics and gradients (in parameter order) of one micro-batch at the declared inputs. */
+function lossAndGrads(g: Graph, workload: Workload, { params, batch } = declareInputs(g, workload)) {
   const { loss, metrics = {} } = workload.buildLoss(g, params, batch);
   return { params, loss, metrics, grads: grad(loss, workload.params.map((p) => params[p.name])) };
 }
@@ -112,10 +111,12 @@ export function buildStepGraph(
     throw new Error(`accum must be a positive integer, got ${accum}`);
   }
   const g = new Graph(dtype);
-  const micro = lossAndGrads(g, workload);
-  const { params, metrics } = micro;
+  const inputs = declareInputs(g, workload);
   const lr = g.input("lr", []);
   const step = g.input("step", []);
+  // Node order as before accumulation existed: K = 1 steps stay bitwise identical to the baselines.
+  const micro = lossAndGrads(g, workload, inputs);
+  const { params, metrics } = micro;
   const names = workload.params.map((p) => p.name);
   let loss = micro.loss;
   let gradList = micro.grads;
