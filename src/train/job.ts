@@ -10,7 +10,7 @@ import { type BackendName, openBackend, parseBackendName } from "../runtime/mod.
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { createRunDir, readManifest, updateStatus } from "../trace/run_dir.ts";
-import { foldIn } from "../trace/seeds.ts";
+import { checkSeed, foldIn } from "../trace/seeds.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { loadData } from "./data_source.ts";
 import { GEOMETRIES, type JobConfig } from "../contracts/job_config.ts";
@@ -94,7 +94,7 @@ async function prepareJob(input: JobInput, resolvedOpt: Record<string, OptionVal
   if (!Number.isInteger(accum) || accum < 1) {
     throw new Error(`accum must be a positive integer (micro-batches per step), got ${accum}`);
   }
-  if (!Number.isInteger(config.seed)) throw new Error(`seed must be an integer, got ${config.seed}`);
+  checkSeed(config.seed);
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
