@@ -4,21 +4,22 @@
  * measured in Scion's norms; the uScion trajectory measured in Euclidean norms; and the CNN trained with
  * uScion. The report fits (L0, L1) per layer and compares hidden vs embedding L1 and predicted vs used radii.
  */
+import { type JobSeed, seedFields, seedLabel } from "../../src/suite/seeds.ts";
 import type { Suite, SuiteJob } from "../../src/suite/types.ts";
 import { SCALE_SETTINGS } from "./scales.ts";
 
 /** The uScion NanoGPT job that gluon-vs-tuned takes its fit from. */
-export function uscionSmoothnessJob(scale: keyof typeof SCALE_SETTINGS, seed: number): SuiteJob {
+export function uscionSmoothnessJob(scale: keyof typeof SCALE_SETTINGS, seed: JobSeed): SuiteJob {
   const s = SCALE_SETTINGS[scale];
   return {
-    id: `gluon-smoothness/${s.gptModded}/uscion/seed=${seed}`,
+    id: `gluon-smoothness/${s.gptModded}/uscion/${seedLabel(seed)}`,
     config: {
       suite: "gluon-smoothness",
       tags: { variant: "uscion", geometry: "scion" },
       workload: s.gptModded,
       optimizer: "uscion",
       steps: s.smoothnessSteps,
-      seed,
+      ...seedFields(seed),
       data: s.textData,
       tokenizer: s.tokenizer,
       smoothnessEvery: s.smoothnessEvery,
@@ -37,11 +38,11 @@ export const gluonSmoothness: Suite = {
   jobs(scale, seeds) {
     const s = SCALE_SETTINGS[scale];
     const jobs: SuiteJob[] = [];
-    for (let seed = 0; seed < seeds; seed++) {
+    for (const seed of seeds) {
       const uscion = uscionSmoothnessJob(scale, seed);
       jobs.push(uscion);
       jobs.push({
-        id: `gluon-smoothness/${s.gptModded}/adamw/seed=${seed}`,
+        id: `gluon-smoothness/${s.gptModded}/adamw/${seedLabel(seed)}`,
         config: {
           ...uscion.config,
           tags: { variant: "adamw", geometry: "scion" },
@@ -51,11 +52,15 @@ export const gluonSmoothness: Suite = {
         },
       });
       jobs.push({
-        id: `gluon-smoothness/${s.gptModded}/uscion-euclidean/seed=${seed}`,
-        config: { ...uscion.config, tags: { variant: "uscion", geometry: "euclidean" }, smoothnessNorms: "euclidean" },
+        id: `gluon-smoothness/${s.gptModded}/uscion-euclidean/${seedLabel(seed)}`,
+        config: {
+          ...uscion.config,
+          tags: { variant: "uscion", geometry: "euclidean" },
+          smoothnessNorms: "euclidean",
+        },
       });
       jobs.push({
-        id: `gluon-smoothness/${s.cnn}/uscion/seed=${seed}`,
+        id: `gluon-smoothness/${s.cnn}/uscion/${seedLabel(seed)}`,
         config: {
           tags: { variant: "uscion", geometry: "scion" },
           workload: s.cnn,
@@ -63,7 +68,7 @@ export const gluonSmoothness: Suite = {
           // The Gluon CNN run: lr 0.5, radius 1 (body) / 100 (head), momentum alpha 0.5, constant lr.
           opt: { lr: 0.5, scale: 1, embed_scale: 1, vector_scale: 1, head_scale: 100, beta: 0.5 },
           steps: s.cnnSmoothnessSteps,
-          seed,
+          ...seedFields(seed),
           smoothnessEvery: s.cnnSmoothnessEvery,
           smoothnessNorms: "scion",
           evalEvery: s.evalEvery,

@@ -39,8 +39,10 @@ export interface ScaleSettings {
   /** Smoothness pairs every this many steps (the Gluon NanoGPT run: 50; CNN: 2). */
   smoothnessEvery: number;
   cnnSmoothnessEvery: number;
-  /** Multipliers of each optimizer's default learning rate in the LR sweep. */
+  /** Multipliers of each optimizer's default learning rate in the LR sweep (a geometric grid). */
   lrFactors: number[];
+  /** The most grid steps an LR sweep adds beyond each end of `lrFactors` at an open basin edge. */
+  lrExtensionCap: number;
   /** Momo's lower bound F* on the text loss: below the best loss the tiny model reaches in its budget. */
   fstarText: number;
   /** Training steps of one step-time run. */
@@ -72,6 +74,7 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     smoothnessEvery: 10,
     cnnSmoothnessEvery: 3,
     lrFactors: TINY_LR_FACTORS,
+    lrExtensionCap: 2,
     fstarText: 1.5,
     timingSteps: 16,
     evalEvery: 30,
@@ -90,6 +93,7 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     smoothnessEvery: 25,
     cnnSmoothnessEvery: 4,
     lrFactors: [1 / 27, 1 / 9, 1 / 3, 1, 3, 9, 27],
+    lrExtensionCap: 2,
     fstarText: 1.0,
     timingSteps: 100,
     evalEvery: 100,
@@ -108,6 +112,7 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     smoothnessEvery: 50,
     cnnSmoothnessEvery: 2,
     lrFactors: [1 / 10, 0.3, 1, 3, 10, 30],
+    lrExtensionCap: 2,
     fstarText: 3.2,
     timingSteps: 100,
     evalEvery: 125,
@@ -116,8 +121,3 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     tokenizer: "gpt2",
   },
 };
-
-/** The decimal form used in job ids (3 significant digits). */
-export function fmtLr(lr: number): string {
-  return Number(lr.toPrecision(3)).toString();
-}

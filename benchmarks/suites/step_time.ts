@@ -4,6 +4,7 @@
  * median step times differ only by the optimizer's update graph. Feeds the crawshaw.timing.* claims.
  */
 import { makeOptimizer } from "../../src/optim/mod.ts";
+import { seedFields, seedLabel } from "../../src/suite/seeds.ts";
 import type { Suite, SuiteJob } from "../../src/suite/types.ts";
 import { SCALE_SETTINGS } from "./scales.ts";
 
@@ -28,16 +29,16 @@ export const stepTime: Suite = {
       const momo: Record<string, number> = makeOptimizer(t.optimizer).hyper.fstar === null
         ? {}
         : { fstar: s.fstarText };
-      for (let seed = 0; seed < seeds; seed++) {
+      for (const seed of seeds) {
         jobs.push({
-          id: `step-time/${s.gpt}/${t.variant}/seed=${seed}`,
+          id: `step-time/${s.gpt}/${t.variant}/${seedLabel(seed)}`,
           config: {
             tags: { variant: t.variant },
             workload: s.gpt,
             optimizer: t.optimizer,
             opt: { ...t.opt, ...momo },
             steps: s.timingSteps,
-            seed,
+            ...seedFields(seed),
             data: s.textData,
             tokenizer: s.tokenizer,
             evalEvery: s.timingSteps,

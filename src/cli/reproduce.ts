@@ -4,7 +4,9 @@
  * rerun finds its finished runs and skips them, resumes interrupted ones from their checkpoint and restarts
  * the rest: an interrupted reproduce continues where it stopped. `--shard i/N` runs every N-th job (plus
  * any earlier job whose fit one of them needs) and prints the `deno task report` command that merges the
- * shards' folders.
+ * shards' folders. LR sweeps extend their grids at open basin edges in rounds computed from the run
+ * directories in `--out` (src/suite/sweep.ts): an unsharded reproduce runs the rounds one after another; a
+ * shard sees only its own runs, so shards are rerun on the merged folder until no job is left to run.
  */
 import { parseArgs } from "node:util";
 import { selectSuites, SUITES } from "../../benchmarks/suites/mod.ts";
@@ -15,6 +17,9 @@ import { writeReport } from "../report/html.ts";
 import { type BackendName, BACKENDS, parseBackendName } from "../runtime/mod.ts";
 import { fitRun, writeFitFile } from "../smoothness/run_fit.ts";
 import { expandSuites, fullConfig, jobLines, parseShard, type Shard, shardJobs } from "../suite/jobs.ts";
+import { estimateBudget } from "../suite/budget.ts";
+import { DEFAULT_SEEDS, seedList } from "../suite/seeds.ts";
+import { maxExtensionJobs, type SweepOutcome, withExtensions } from "../suite/sweep.ts";
 import type { SuiteJob } from "../suite/types.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
@@ -28,13 +33,18 @@ import { formatDuration, ProgressBar } from "./progress.ts";
 const HELP = `deno task reproduce [options]
 
 Runs the papers' experiments (suites of jobs) and writes one HTML report with a verdict per paper claim.
-Finished runs are reused, interrupted ones resumed: rerun the same command to continue.
+Finished runs are reused, interrupted ones resumed: rerun the same command to continue. It prints the
+expected wall time (idle 2-core machine) before it starts.
 
   --scale S          ${
   SCALES.join(" | ")
-} (default tiny: minutes on 2 CPU cores; small: about an hour; paper: GPUs)
+} (default tiny: under 30 minutes on 2 CPU cores; small: under 2.5 hours; paper: GPUs)
   --suite NAME       ${SUITES.map((s) => s.name).join(" | ")} | all (default all)
-  --seeds N          seeds per job (default 1)
+  --seeds N          seeds per job (default ${DEFAULT_SEEDS}, the fewest a verdict rests on; fewer give inconclusive
+                     verdicts): seeds --seed .. --seed+N-1
+  --seed N           first master (initialisation) seed (default 0)
+  --data-seed N      first data-order seed, varied apart from --seed (default: the data order follows --seed,
+                     as in runs made without it); recorded in each manifest's seeds.data_seed
   --backend NAME     ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
   --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads}; 1 on wasm, see defaultThreads)
   --data SPEC        data of the language-model jobs, as deno task run --data takes it (e.g. fineweb:DIR)
@@ -42,6 +52,13 @@ Finished runs are reused, interrupted ones resumed: rerun the same command to co
   --shard i/N        run every N-th job starting at i (0-based) and print the command that merges the shards
   --list-jobs        print one JSON line per job (of the shard, with --shard) and exit
   -h, --help         this text
+
+LR sweeps extend their grid by its factor beyond an end where the basin is open (the best LR at the end,
+or every LR diverged), up to the scale's cap, once all of the sweep's runs in --out have finished. The
+extension jobs come after the base jobs in the list and are computed from the run directories present, so
+--list-jobs shows the rounds known so far. With --shard: merge the shards' runs/ into one folder, run every
+shard again with that folder as --out, and repeat until a pass trains nothing (each pass prints how many
+jobs it ran).
 
 Suites:
 ${SUITES.map((s) => `  ${s.name}: ${s.description}`).join("\n")}`;
@@ -51,6 +68,8 @@ export interface ReproduceArgs {
   scale: Scale;
   suite: string;
   seeds: number;
+  seed: number;
+  dataSeed: number | undefined;
   backend: BackendName;
   threads: number;
   data: string | undefined;
@@ -67,7 +86,9 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
     options: {
       scale: { type: "string", default: "tiny" },
       suite: { type: "string", default: "all" },
-      seeds: { type: "string", default: "1" },
+      seeds: { type: "string", default: String(DEFAULT_SEEDS) },
+      seed: { type: "string", default: "0" },
+      "data-seed": { type: "string" },
       backend: { type: "string", default: JOB_DEFAULTS.backend },
       threads: { type: "string" },
       data: { type: "string" },
@@ -88,6 +109,8 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
     scale,
     suite: values.suite,
     seeds: intOption("seeds", values.seeds, 1)!,
+    seed: intOption("seed", values.seed)!,
+    dataSeed: intOption("data-seed", values["data-seed"]),
     backend: parseBackendName(values.backend),
     threads: intOption("threads", values.threads, 1) ?? defaultThreads(values.backend),
     data: values.data,
@@ -102,7 +125,8 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
  * (for language-model jobs) data of the command line.
  */
 export async function commandJobs(args: ReproduceArgs): Promise<SuiteJob[]> {
-  const jobs = await expandSuites(selectSuites(args.suite), args.scale, args.seeds);
+  const seeds = seedList(args.seeds, args.seed, args.dataSeed);
+  const jobs = await expandSuites(selectSuites(args.suite), args.scale, seeds);
   return jobs.map((job) => {
     const text = args.data !== undefined &&
       makeWorkload(job.config.workload, job.config.model).kind === "text";
@@ -169,6 +193,22 @@ export interface ReproduceJobsOptions {
   print?: (line: string) => void;
   /** Draw the progress bar (default: when stderr is a terminal). */
   progress?: boolean;
+}
+
+/** How a finished sweep run in `out` ended (undefined: no finished run, or one with no validation loss). */
+export async function sweepOutcomeIn(out: string, job: SuiteJob): Promise<SweepOutcome | undefined> {
+  const dir = await runDirOf(out, job);
+  if (!pathExists(manifestPath(dir))) return undefined;
+  const { status } = await readManifest(dir);
+  if (status === "diverged") return { loss: null };
+  if (status !== "done") return undefined;
+  const loss = await lastValLoss(dir);
+  return loss === null ? undefined : { loss };
+}
+
+/** The job list with every LR-extension round the runs in `out` allow. */
+export async function listedJobs(args: ReproduceArgs): Promise<SuiteJob[]> {
+  return await withExtensions(await commandJobs(args), (job) => sweepOutcomeIn(args.out, job));
 }
 
 /** What to do with a job's run directory. */
@@ -288,6 +328,26 @@ function summaryLine(s: JobSummary, index: number, total: number): string {
   } s  ${s.id}`;
 }
 
+/**
+ * "expected wall time about 24:10 on an idle 2-core machine for 96 jobs to run (0 finished), plus up to
+ * 6:00 for 72 LR-extension jobs": the budget of the jobs without a finished run.
+ */
+async function budgetLine(jobs: readonly SuiteJob[], out: string): Promise<string> {
+  const pending: SuiteJob[] = [];
+  for (const job of jobs) if (await planOf(await runDirOf(out, job)) !== "reuse") pending.push(job);
+  const base = estimateBudget(pending.map(fullConfig));
+  const extension = maxExtensionJobs(jobs);
+  const extra = estimateBudget(extension.map(fullConfig));
+  const unmeasured = base.unmeasured
+    ? ` (${base.unmeasured} job(s) of unmeasured workloads not counted)`
+    : "";
+  const more = extension.length
+    ? `, plus up to ${formatDuration(extra.seconds)} for up to ${extension.length} LR-extension job(s)`
+    : "";
+  return `expected wall time about ${formatDuration(base.seconds)} on an idle 2-core machine for ` +
+    `${pending.length} job(s) to run (${jobs.length - pending.length} finished)${unmeasured}${more}`;
+}
+
 /** Runs `deno task reproduce` with `argv`; lines go to `print`. Returns the exit code. */
 export async function main(argv: string[], print: (line: string) => void = console.log): Promise<number> {
   const args = parseReproduceArgs(argv);
@@ -295,8 +355,9 @@ export async function main(argv: string[], print: (line: string) => void = conso
     print(HELP);
     return 0;
   }
-  const all = await commandJobs(args);
-  const mine = args.shard ? shardJobs(all, args.shard) : all;
+  const mineOf = (all: SuiteJob[]) => args.shard ? shardJobs(all, args.shard) : all;
+  const all = await listedJobs(args);
+  const mine = mineOf(all);
   if (args.listJobs) {
     for (const line of await jobLines(mine)) print(line);
     return 0;
@@ -304,13 +365,24 @@ export async function main(argv: string[], print: (line: string) => void = conso
   const jobs = jobsWithDependencies(all, mine);
   const shardText = args.shard ? ` (shard ${args.shard.index}/${args.shard.count} of ${all.length})` : "";
   print(
-    `reproduce: ${mine.length} jobs${shardText}, ${args.scale} scale, suite ${args.suite}, -> ${args.out}`,
+    `reproduce: ${mine.length} jobs${shardText}, ${args.scale} scale, suite ${args.suite}, ${args.seeds} seeds, ` +
+      `-> ${args.out}`,
   );
   if (jobs.length > mine.length) {
     print(`also runs ${jobs.length - mine.length} job(s) of other shards whose fit this shard's jobs need`);
   }
+  print(await budgetLine(jobs, args.out));
   const t0 = performance.now();
-  const summaries = await reproduceJobs(jobs, { out: args.out, print });
+  const summaries: JobSummary[] = [];
+  const ran = new Set<string>();
+  for (let round = 0;; round++) {
+    const listed = round === 0 ? all : await listedJobs(args);
+    const todo = jobsWithDependencies(listed, mineOf(listed)).filter((j) => !ran.has(j.id));
+    if (!todo.length) break;
+    if (round > 0) print(`LR grid extension round ${round}: ${todo.length} job(s) beyond open basin edges`);
+    todo.forEach((j) => ran.add(j.id));
+    summaries.push(...await reproduceJobs(todo, { out: args.out, print }));
+  }
   const failed = summaries.filter((s) => s.action === "failed");
   const trained = summaries.filter((s) => s.action !== "reused" && s.action !== "failed").length;
   print(
@@ -322,7 +394,8 @@ export async function main(argv: string[], print: (line: string) => void = conso
     print(
       `shard ${args.shard.index}/${args.shard.count} done. When every shard is done, copy their output folders ` +
         `to one machine and merge them with:\n  deno task report ${args.out} <the other shards' folders...> ` +
-        `--scale ${args.scale} --out <report folder>`,
+        `--scale ${args.scale} --out <report folder>\nLR sweeps extend once all their runs are in one folder: ` +
+        `rerun the shards with the merged folder as --out until a pass trains nothing.`,
     );
   } else {
     const { runs, skipped } = await loadRuns(
@@ -336,6 +409,8 @@ export async function main(argv: string[], print: (line: string) => void = conso
         scale: args.scale,
         suite: args.suite,
         seeds: args.seeds,
+        seed: args.seed,
+        data_seed: args.dataSeed ?? "follows seed",
         backend: args.backend,
         threads: args.threads,
         data: args.data ?? "suite default",

@@ -20,7 +20,10 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
   --backend NAME         ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
   --threads N            intra-op threads (default ${JOB_DEFAULTS.threads}, 1 on wasm); results are bitwise reproducible per
                          thread count
-  --seed N               master seed (default ${JOB_DEFAULTS.seed})
+  --seed N               master seed: initialisation, and the data order unless --data-seed is given
+                         (default ${JOB_DEFAULTS.seed})
+  --data-seed N          seed of the training data order alone (default: follows --seed); recorded in the
+                         manifest's seeds.data_seed
   --data SPEC            ${DATA_FORMS.join("\n                         ")}
   --tokenizer char|gpt2  text tokenizer (default ${JOB_DEFAULTS.tokenizer})
   --eval-every N         validation every N steps (default ${JOB_DEFAULTS.evalEvery}) on --eval-batches N batches (default ${JOB_DEFAULTS.evalBatches})
@@ -45,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
       backend: { type: "string" },
       threads: { type: "string" },
       seed: { type: "string" },
+      "data-seed": { type: "string" },
       data: { type: "string" },
       tokenizer: { type: "string" },
       "eval-every": { type: "string" },
@@ -79,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
       backend: values.backend as JobConfig["backend"] | undefined,
       threads: intOption("threads", values.threads, 1),
       seed: intOption("seed", values.seed),
+      dataSeed: intOption("data-seed", values["data-seed"]),
       data: values.data,
       tokenizer: values.tokenizer as JobConfig["tokenizer"] | undefined,
       evalEvery: intOption("eval-every", values["eval-every"], 1),

@@ -4,6 +4,8 @@
  */
 import type { Scale } from "../report/claims.ts";
 import type { JobConfig } from "../train/job.ts";
+import type { JobSeed } from "./seeds.ts";
+import type { SweepMember } from "./sweep.ts";
 
 /** A job config as a suite writes it: defaults fill the rest. */
 export type JobSpec = Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">;
@@ -18,6 +20,8 @@ export interface SuiteJob {
    * (the Gluon radii of `gluon-vs-tuned`).
    */
   fitFrom?: string;
+  /** Set on the jobs of an LR sweep whose grid extends at open basin edges (see ./sweep.ts). */
+  sweep?: SweepMember;
 }
 
 /** A suite definition (see benchmarks/suites/). */
@@ -25,6 +29,6 @@ export interface Suite {
   name: string;
   /** One paragraph: what it reruns and which paper claims it feeds. */
   description: string;
-  /** The jobs at a scale with `seeds` seeds (seed i of a job is i). */
-  jobs(scale: Scale, seeds: number): SuiteJob[];
+  /** The jobs at a scale, one per seed of `seeds` (see ./seeds.ts) for each experiment. */
+  jobs(scale: Scale, seeds: readonly JobSeed[]): SuiteJob[];
 }

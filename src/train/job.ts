@@ -31,7 +31,13 @@ export interface JobConfig {
   /** Optimizer overrides (`--opt.KEY VALUE`). */
   opt: Record<string, string | number | boolean>;
   steps: number;
+  /** The master seed: initialisation, and the data order unless `dataSeed` is given. */
   seed: number;
+  /**
+   * The seed of the training data order, when it varies apart from `seed` (absent: the data order
+   * derives from `seed`, as it always did, so existing configs keep their hashes and trajectories).
+   */
+  dataSeed?: number;
   backend: BackendName;
   threads: number;
   /** See DATA_FORMS in ./data_source.ts. */
@@ -115,6 +121,10 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
   }
   if (!Number.isInteger(config.seed)) throw new Error(`seed must be an integer, got ${config.seed}`);
+  if (config.dataSeed !== undefined && !Number.isInteger(config.dataSeed)) {
+    throw new Error(`dataSeed must be an integer, got ${config.dataSeed}`);
+  }
+  const dataSeed = foldIn(config.dataSeed ?? config.seed, "data/train");
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
@@ -137,7 +147,7 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
     name: `${config.workload} / ${config.optimizer}`,
     config,
     resolved: { workload: workload.config, optimizer: optimizer.hyper, data: data.description },
-    seeds: { master: config.seed, init: config.seed, data: foldIn(config.seed, "data/train") },
+    seeds: { master: config.seed, init: config.seed, data_seed: config.dataSeed ?? config.seed, data: dataSeed },
     backend: { ...backend.info() },
     routing,
   }, { resume: options.resume });
@@ -158,7 +168,7 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
       dir,
       steps: config.steps,
       seed: config.seed,
-      train: data.train(batch, context, foldIn(config.seed, "data/train")),
+      train: data.train(batch, context, dataSeed),
       evalBatches: data.evalBatches(batch, context, config.evalBatches),
       evalEvery: config.evalEvery,
       checkpointEvery: config.checkpointEvery,
