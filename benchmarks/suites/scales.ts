@@ -45,8 +45,9 @@ export interface ScaleSettings {
   lrExtensionCap: number;
   /** Momo's lower bound F* on the text loss: below the best loss the tiny model reaches in its budget. */
   fstarText: number;
-  /** Training steps of one step-time run. */
-  timingSteps: number;
+  /** Rounds of the interleaved step-time benchmark (every variant once a round; at least 5) and steps per sample. */
+  timingRounds: number;
+  timingStepsPerSample: number;
   evalEvery: number;
   evalBatches: number;
   /** Text data: "default" (Moby Dick, chars) below paper scale. */
@@ -76,7 +77,8 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     lrFactors: TINY_LR_FACTORS,
     lrExtensionCap: 2,
     fstarText: 1.5,
-    timingSteps: 16,
+    timingRounds: 8,
+    timingStepsPerSample: 4,
     evalEvery: 30,
     evalBatches: 4,
     textData: "default",
@@ -95,7 +97,8 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     lrFactors: [1 / 27, 1 / 9, 1 / 3, 1, 3, 9, 27],
     lrExtensionCap: 2,
     fstarText: 1.0,
-    timingSteps: 100,
+    timingRounds: 10,
+    timingStepsPerSample: 5,
     evalEvery: 100,
     evalBatches: 16,
     textData: "default",
@@ -114,7 +117,8 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     lrFactors: [1 / 10, 0.3, 1, 3, 10, 30],
     lrExtensionCap: 2,
     fstarText: 3.2,
-    timingSteps: 100,
+    timingRounds: 10,
+    timingStepsPerSample: 5,
     evalEvery: 125,
     evalBatches: 64,
     textData: "default",

@@ -26,7 +26,9 @@ import { configHash } from "../trace/config_hash.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { manifestPath, readManifest } from "../trace/run_dir.ts";
 import { checkpointPath } from "../train/checkpoint.ts";
-import { defaultThreads, JOB_DEFAULTS, runJob } from "../train/job.ts";
+import { defaultThreads, JOB_DEFAULTS, type JobConfig, runJob } from "../train/job.ts";
+import type { TimedVariant } from "../bench/interleaved.ts";
+import { runTimingJob } from "../bench/timing_run.ts";
 import { intOption, runMain } from "./args.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 
@@ -263,7 +265,7 @@ export async function reproduceJobs(
         };
       } else {
         if (plan === "restart") await Deno.remove(dir, { recursive: true });
-        const outcome = await runJob(config, {
+        const outcome = job.timing ? await timeJob(config, job.timing, dir) : await runJob(config, {
           out: dir,
           resume: plan === "resume",
           resolvedOpt: job.fitFrom ? { fit: await fitFileFor(job.fitFrom, dirs, options.out) } : undefined,
@@ -298,6 +300,15 @@ export async function reproduceJobs(
   }
   bar.finish();
   return summaries;
+}
+
+/** Runs a timing job (a timing has no checkpoint, so an interrupted one restarts and its rounds stay paired). */
+async function timeJob(
+  config: JobConfig,
+  variants: readonly TimedVariant[],
+  dir: string,
+): Promise<{ status: string; valLoss: null; wallS: number }> {
+  return { status: "done", valLoss: null, ...await runTimingJob(config, variants, dir) };
 }
 
 /** Fits the run of job `id` and writes the fit file Gluon reads; returns its path. */

@@ -9,6 +9,7 @@ import { fitRun } from "../smoothness/run_fit.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { type Manifest, manifestPath, readManifest } from "../trace/run_dir.ts";
+import { readTimings, type TimingSample } from "../trace/timings.ts";
 import type { JobConfig } from "../train/job.ts";
 import { evaluateClaims, loadPaperClaims, type Scale, SCALES, type Verdict } from "./claims.ts";
 import type { Report } from "./html.ts";
@@ -33,6 +34,8 @@ export interface RunRecord {
   diverged: boolean;
   /** The learning rate the optimizer resolved to. */
   lr: number;
+  /** The samples of a timing job (src/bench/timing_run.ts); null for a training run. */
+  timings: TimingSample[] | null;
 }
 
 /**
@@ -94,6 +97,7 @@ export async function loadRun(dir: string): Promise<RunRecord> {
     finalValLoss,
     diverged: manifest.status === "diverged" || (finalValLoss !== null && !Number.isFinite(finalValLoss)),
     lr: Number(resolved?.optimizer?.lr ?? config.opt?.lr),
+    timings: await readTimings(dir),
   };
 }
 

@@ -17,6 +17,7 @@ import { summarizeTimes } from "../cli/timing.ts";
 import { analyzeBasin, isDiverged } from "../stats/basin.ts";
 import type { Measured, Scale, Stat, SweepPoint } from "./claims.ts";
 import type { RunRecord } from "./assemble.ts";
+import { pairedRatios, type TimingSample } from "../trace/timings.ts";
 
 /** A smoothness run and its per-layer fits. */
 export interface SmoothnessFit {
@@ -274,40 +275,46 @@ export function medianStepMs(run: RunRecord): number {
   return summarizeTimes(stepMs(run)).medianMs;
 }
 
-/** Median step times of the step-time runs, per variant. */
-function stepTimes(input: MeasureInput): Record<string, Stat> {
-  const byVariant: Record<string, number[]> = {};
-  for (const run of input.runs) {
-    if (run.config.suite !== "step-time" || run.config.workload !== input.settings.gpt) continue;
-    (byVariant[runLabel(run)] ??= []).push(medianStepMs(run));
-  }
-  return Object.fromEntries(Object.entries(byVariant).map(([k, v]) => [k, statOf(v)]));
+/** The samples of the step-time suite's interleaved timing run on the scale's language model. */
+function timingSamples(input: MeasureInput): { run: RunRecord; samples: TimingSample[] } | undefined {
+  const run = input.runs.find((r) =>
+    r.config.suite === "step-time" && r.config.workload === input.settings.gpt && r.timings?.length
+  );
+  return run && { run, samples: run.timings! };
 }
 
-/** A claim on the step-time runs. */
-function onStepTimes(make: (times: Record<string, Stat>) => Measured["measurement"]): ClaimMeasure {
+/** A claim on the interleaved timing samples. */
+function onTimings(make: (samples: TimingSample[]) => Measured["measurement"]): ClaimMeasure {
   return {
     suite: "step-time",
     measure(input) {
-      const times = stepTimes(input);
-      if (!Object.keys(times).length) return undefined;
-      const steps = input.runs.find((r) => r.config.suite === "step-time")!.config.steps;
+      const found = timingSamples(input);
+      if (!found) return undefined;
+      const rounds = new Set(found.samples.map((s) => s.round)).size;
+      const loads = found.samples.map((s) => s.load1);
       return {
         scale: input.scale,
-        setting: `${input.settings.gpt}, ${steps} timed steps`,
-        measurement: make(times),
+        setting: `${input.settings.gpt}, interleaved timing: ${rounds} rounds of ${found.run.config.tags.steps_per_sample} ` +
+          `steps per variant, 1-minute load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
+        measurement: make(found.samples),
       };
     },
   };
 }
 
-/** t(variant) / t(muonadam) - 1, from the mean step times over seeds. */
-const overhead = (variant: string) => (times: Record<string, Stat>): Measured["measurement"] => ({
-  kind: "scalar",
-  value: {
-    mean: times[variant] && times.muonadam ? times[variant].mean / times.muonadam.mean - 1 : NaN,
-    n: Math.min(times[variant]?.n ?? 0, times.muonadam?.n ?? 0),
-  },
+/** t(variant) / t(muonadam) - 1 over the rounds: the mean of the per-round (paired) ratios, minus one. */
+const overhead = (variant: string) => (samples: TimingSample[]): Measured["measurement"] => {
+  const ratios = pairedRatios(samples, variant, "muonadam");
+  return { kind: "scalar", value: ratios.length ? statOf(ratios.map((r) => r - 1)) : { mean: NaN, n: 0 } };
+};
+
+/** Per variant, its ms per step over the rounds. */
+const msPerStep = (variants: string[]) => (samples: TimingSample[]): Measured["measurement"] => ({
+  kind: "named",
+  values: Object.fromEntries(variants.flatMap((v) => {
+    const ms = samples.filter((s) => s.variant === v).map((s) => s.msPerStep);
+    return ms.length ? [[v, statOf(ms)]] : [];
+  })),
 });
 
 /** How each claim of the two fixtures is measured. */
@@ -368,14 +375,9 @@ const CLAIM_MEASURES: Readonly<Record<string, ClaimMeasure>> = {
   "crawshaw.momo.muonmax_momo_wider_than_muonmax": onSweeps(sweepsOf),
   "crawshaw.muonmax_wider_than_muonadam": onSweeps(sweepsOf),
   "crawshaw.fig5.muonadam_beats_muonmax": onSweeps(bestLossOf(["muonadam", "muonmax"])),
-  "crawshaw.timing.stale_nuclear_overhead": onStepTimes(overhead("muonmax-momo-stale")),
-  "crawshaw.timing.exact_nuclear_overhead": onStepTimes(overhead("muonmax-momo-exact")),
-  "crawshaw.timing.stale_cheaper_than_exact": onStepTimes((times) => ({
-    kind: "named",
-    values: Object.fromEntries(
-      ["muonmax-momo-stale", "muonmax-momo-exact"].filter((k) => times[k]).map((k) => [k, times[k]]),
-    ),
-  })),
+  "crawshaw.timing.stale_nuclear_overhead": onTimings(overhead("muonmax-momo-stale")),
+  "crawshaw.timing.exact_nuclear_overhead": onTimings(overhead("muonmax-momo-exact")),
+  "crawshaw.timing.stale_cheaper_than_exact": onTimings(msPerStep(["muonmax-momo-stale", "muonmax-momo-exact"])),
 };
 
 /** The measurements of the claims with data, and for every claim without, why (the suite that feeds it). */

@@ -30,9 +30,11 @@ export const IDLE_COSTS: Readonly<Record<string, WorkloadCost>> = {
 export function jobSeconds(config: JobConfig): number | undefined {
   const cost = IDLE_COSTS[config.workload];
   if (!cost) return undefined;
+  // A timing job times `steps` steps (plus a warm-up) of each of its variants.
+  const variants = typeof config.tags.variants === "string" ? config.tags.variants.split(",").length : 1;
   const pairs = config.smoothnessEvery ? Math.floor(config.steps / config.smoothnessEvery) : 0;
   const evals = Math.ceil(config.steps / config.evalEvery) * config.evalBatches;
-  return cost.setupS + config.steps * cost.stepS + pairs * cost.pairS[config.smoothnessNorms] +
+  return variants * (cost.setupS + config.steps * cost.stepS) + pairs * cost.pairS[config.smoothnessNorms] +
     evals * cost.evalBatchS;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Scale } from "../report/claims.ts";
 import type { JobConfig } from "../train/job.ts";
+import type { TimedVariant } from "../bench/interleaved.ts";
 import type { JobSeed } from "./seeds.ts";
 import type { SweepMember } from "./sweep.ts";
 
@@ -22,6 +23,11 @@ export interface SuiteJob {
   fitFrom?: string;
   /** Set on the jobs of an LR sweep whose grid extends at open basin edges (see ./sweep.ts). */
   sweep?: SweepMember;
+  /**
+   * Set on a timing job: instead of training, the interleaved step-time benchmark of these variants runs
+   * on the config's workload, backend and threads (src/bench/timing_run.ts; its parameters are the tags).
+   */
+  timing?: TimedVariant[];
 }
 
 /** A suite definition (see benchmarks/suites/). */
