@@ -178,7 +178,8 @@ Deno.test("claims: every measurement is the independent computation from the run
   // Step times: the interleaved timing run's samples, paired by round.
   const samples = (await readRows(runsOf(runs, "step-time", "interleaved")[0].dir, "timings"))
     .map((r) => ({ round: Number(r.round), variant: String(r.variant), ms: Number(r.ms_per_step) }));
-  const ms = (variant: string, round: number) => samples.find((x) => x.variant === variant && x.round === round)!.ms;
+  const ms = (variant: string, round: number) =>
+    samples.find((x) => x.variant === variant && x.round === round)!.ms;
   const rounds = [...new Set(samples.map((x) => x.round))];
   assert.equal(rounds.length, tiny.timingRounds);
   const ratios = rounds.map((r) => ms("muonmax-momo-exact", r) / ms("muonadam", r) - 1);

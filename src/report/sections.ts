@@ -11,6 +11,7 @@ import { median } from "../smoothness/predict.ts";
 import { summarizeTimes } from "../cli/timing.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { filePath, streamPath } from "../trace/arrow_read.ts";
+import { TIMINGS_TABLE } from "../trace/timings.ts";
 import { type CurvePoint, lrBasinSpec, tableFromRecords, trainingCurvesSpec } from "./charts.ts";
 import { analyzeBasin, DEFAULT_BASIN_LOSS_TOL, isDiverged } from "../stats/basin.ts";
 import { formatNumber } from "./claims.ts";
@@ -289,7 +290,8 @@ function stepTimeSection(runs: readonly RunRecord[]): ReportSection | null {
     const key = `${r.config.workload}\u0000${runLabel(r)}`;
     groups.set(key, [...groups.get(key) ?? [], r]);
   }
-  if (!groups.size) return null;
+  const timed = runs.flatMap((r) => r.timings?.length ? [{ run: r, samples: r.timings }] : []);
+  if (!groups.size && !timed.length) return null;
   const rows = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, group]) => {
     const [workload, optimizer] = key.split("\u0000");
     const items = group.flatMap((r) =>
@@ -305,12 +307,29 @@ function stepTimeSection(runs: readonly RunRecord[]): ReportSection | null {
       backend: describeBackend(group[0]),
     };
   });
+  for (const { run, samples } of timed) {
+    for (const variant of [...new Set(samples.map((x) => x.variant))]) {
+      const ms = samples.filter((x) => x.variant === variant).map((x) => x.msPerStep);
+      rows.push({
+        workload: run.config.workload,
+        optimizer: variant,
+        runs: 1,
+        "median ms/step": summarizeTimes(ms).medianMs,
+        "min ms/step": Math.min(...ms),
+        "median items/s": null,
+        backend: `${describeBackend(run)}; interleaved timing, ${ms.length} rounds, 1-min load ` +
+          `${Math.min(...samples.map((x) => x.load1)).toFixed(1)}-${Math.max(...samples.map((x) => x.load1)).toFixed(1)}`,
+      });
+    }
+  }
   return {
     heading: "Step time",
     text:
       "Per run, the median of the differences of the steps table's cumulative wall_s (first step left out); " +
       "per group, the median over runs and the minimum over all steps. Items are tokens (language models) or " +
       "images (CNN). Runs with the smoothness check on are left out: its host-side norms dominate their steps. " +
+      "The rows of an interleaved timing run (the step-time suite, which decides the timing claims) are per " +
+      "variant over its rounds, each sample the mean ms per step of a few steps on a synthetic batch. " +
       "Wall-clock numbers depend on the machine and its load.",
     tables: [tableFromRecords(rows)],
   };
@@ -329,7 +348,7 @@ function rawDataSection(runs: readonly RunRecord[], outDir: string): ReportSecti
   for (const r of runs) {
     const rel = relative(outDir, r.dir) || ".";
     links.push({ label: `${runName(r)}: manifest.json`, href: `${rel}/manifest.json` });
-    for (const table of ["steps", "layers", "evals"]) {
+    for (const table of ["steps", "layers", "evals", TIMINGS_TABLE.name]) {
       for (const path of [filePath(r.dir, table), streamPath(r.dir, table)]) {
         if (pathExists(path)) {
           links.push({
@@ -343,7 +362,8 @@ function rawDataSection(runs: readonly RunRecord[], outDir: string): ReportSecti
   return {
     heading: "Raw data",
     text:
-      "Every run's manifest and Arrow tables (steps, per-layer diagnostics, evaluations), relative to this " +
+      "Every run's manifest and Arrow tables (steps, per-layer diagnostics, evaluations; samples of timing " +
+      "runs), relative to this " +
       "report; read them with apache-arrow, pyarrow or polars.",
     links,
   };
