@@ -11,11 +11,13 @@ import {
   parseReproduceArgs,
   reproduceJobs,
   runDirOf,
+  sweepOutcomeIn,
 } from "../src/cli/reproduce.ts";
 import { parseSmoothnessFit } from "../src/optim/gluon.ts";
 import { fitRun } from "../src/smoothness/run_fit.ts";
 import { expandSuites, fullConfig, shardJobs } from "../src/suite/jobs.ts";
 import { DEFAULT_SEEDS, seedList } from "../src/suite/seeds.ts";
+import { withExtensions } from "../src/suite/sweep.ts";
 import type { SuiteJob } from "../src/suite/types.ts";
 import { readColumns } from "../src/trace/arrow_read.ts";
 import { configHash } from "../src/trace/config_hash.ts";
@@ -37,8 +39,8 @@ function hashesById(lines: string[]): Map<string, string> {
   return new Map(lines.map((l) => JSON.parse(l)).map((j) => [j.id, j.config_hash]));
 }
 
-/** An empty output folder: job lists with no finished runs, so no LR-extension rounds yet. */
-const EMPTY_OUT = await Deno.makeTempDir({ prefix: "lmo-reproduce-list-" });
+/** An output folder that does not exist: job lists with no finished runs, so no LR-extension rounds yet. */
+const EMPTY_OUT = `${Deno.env.get("TMPDIR") ?? "/tmp"}/lmo-no-runs-${crypto.randomUUID()}`;
 
 /** `--list-jobs` with an empty --out. */
 const listJobs = (argv: string[]) => capture(["--list-jobs", "--out", EMPTY_OUT, ...argv]);
@@ -235,6 +237,45 @@ Deno.test("a job whose dependency failed fails with the reason; the other jobs g
     assert.deepEqual(summaries.map((s) => s.action), ["failed", "failed"]);
     assert.match(lines[0], /FAILED {3}test\/uscion\/seed=0: .*lr/);
     assert.match(summaries[1].error!, /needs the fit of test\/uscion\/seed=0, whose run .* does not exist/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("LR-extension rounds come from the runs in --out: none before they finish, then one per round", async () => {
+  const out = await Deno.makeTempDir({ prefix: "lmo-reproduce-test-" });
+  try {
+    // A 2-LR sweep of 3 steps far below any basin: both LRs sit within the basin tolerance of the best, so
+    // both edges are open and the grid extends one factor-3 step each way.
+    const sweep: SuiteJob[] = [1e-5, 3e-5].map((lr, i) => ({
+      id: `test/sweep/lr=${lr}/seed=0`,
+      sweep: { group: "test/sweep", lr, factor: 3, cap: 1, extension: 0 },
+      config: {
+        suite: "test",
+        tags: { lr_index: i },
+        workload: "nanogpt-tiny",
+        optimizer: "adamw",
+        model: TINY_GPT,
+        opt: { lr },
+        steps: 3,
+        evalEvery: 3,
+        evalBatches: 1,
+        threads: 1,
+      },
+    }));
+    const listed = () => withExtensions(sweep, (job) => sweepOutcomeIn(out, job));
+    assert.deepEqual(
+      (await listed()).map((j) => j.id),
+      sweep.map((j) => j.id),
+      "nothing finished: no extension",
+    );
+    await reproduceJobs(sweep, { out, print: () => {}, progress: false });
+    const round1 = await listed();
+    assert.deepEqual(round1.slice(0, 2), sweep, "the base jobs keep their positions");
+    assert.deepEqual(round1.slice(2).map((j) => j.sweep!.lr), [3.33333e-6, 9e-5]);
+    await reproduceJobs(round1.slice(2), { out, print: () => {}, progress: false });
+    assert.deepEqual((await listed()).map((j) => j.id), round1.map((j) => j.id), "the cap (1) stops it");
+    assert.equal((await sweepOutcomeIn(out, round1[2]))!.loss! > 0, true);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
