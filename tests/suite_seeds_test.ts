@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { DEFAULT_SEEDS, seedFields, seedLabel, seedList } from "../src/suite/seeds.ts";
 import { readColumns } from "../src/trace/arrow_read.ts";
 import { readManifest } from "../src/trace/run_dir.ts";
-import { type JobConfig, runJob } from "../src/train/job.ts";
+import type { JobConfig } from "../src/contracts/job_config.ts";
+import { runJob } from "../src/train/job.ts";
 import { withTempDir } from "./helpers/temp.ts";
 
 Deno.test("seedList: consecutive init seeds, data seeds only when given; labels and config fields", () => {

@@ -3,8 +3,8 @@
  * the cap, and the job list's stable order.
  */
 import assert from "node:assert/strict";
-import { SUITES } from "../benchmarks/suites/mod.ts";
-import { SCALE_SETTINGS } from "../benchmarks/suites/scales.ts";
+import { SUITES } from "../src/suite/definitions/mod.ts";
+import { SCALE_SETTINGS } from "../src/suite/scales.ts";
 import { expandSuites } from "../src/suite/jobs.ts";
 import { seedList } from "../src/suite/seeds.ts";
 import { maxExtensionJobs, sweepExtensions, type SweepOutcome, withExtensions } from "../src/suite/sweep.ts";

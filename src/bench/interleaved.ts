@@ -6,18 +6,11 @@
  * average, so a report can say what the machine was doing.
  */
 import { loadavg } from "node:os";
-import type { OptionValue } from "../optim/mod.ts";
 import { makeOptimizer } from "../optim/mod.ts";
 import type { Backend } from "../runtime/backend.ts";
+import type { TimedVariant } from "../suite/types.ts";
 import type { TimingSample } from "../trace/timings.ts";
 import { openStepRunner, type StepRunner } from "./measure.ts";
-
-/** A timed variant: the name claims use, the optimizer preset and its overrides. */
-export interface TimedVariant {
-  variant: string;
-  optimizer: string;
-  opt: Record<string, OptionValue>;
-}
 
 /** How long and how often to time. */
 export interface InterleavedOptions {

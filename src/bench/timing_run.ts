@@ -12,17 +12,9 @@ import { TableWriter } from "../trace/arrow_stream.ts";
 import { createRunDir, updateStatus } from "../trace/run_dir.ts";
 import { EVALS_TABLE, stepsTable } from "../trace/schema.ts";
 import { timingRow, TIMINGS_TABLE } from "../trace/timings.ts";
-import type { JobConfig } from "../train/job.ts";
-import { interleavedStepTimes, type TimedVariant } from "./interleaved.ts";
-
-/** The timing tags of a timing job's config (how {@link runTimingJob} reads its parameters). */
-export interface TimingTags {
-  rounds: number;
-  steps_per_sample: number;
-  warmup_steps: number;
-  /** The variant names, comma-separated, in timing order. */
-  variants: string;
-}
+import type { JobConfig } from "../contracts/job_config.ts";
+import type { TimedVariant, TimingTags } from "../suite/types.ts";
+import { interleavedStepTimes } from "./interleaved.ts";
 
 /** Runs the interleaved benchmark of `variants` for `config` into the new run directory `out`. */
 export async function runTimingJob(

@@ -1,5 +1,5 @@
 /**
- * `deno task reproduce`: runs the papers' experiments as suites (benchmarks/suites) and builds one report
+ * `deno task reproduce`: runs the papers' experiments as suites (src/suite/definitions) and builds one report
  * with a verdict per paper claim. Every job trains into `<out>/runs/<job slug>-<config hash 12>`, so a
  * rerun finds its finished runs and skips them, resumes interrupted ones from their checkpoint and restarts
  * the rest: an interrupted reproduce continues where it stopped. `--shard i/N` runs every N-th job (plus
@@ -9,10 +9,10 @@
  * shard sees only its own runs, so shards are rerun on the merged folder until no job is left to run.
  */
 import { parseArgs } from "node:util";
-import { selectSuites, SUITES } from "../../benchmarks/suites/mod.ts";
+import { selectSuites, SUITES } from "../suite/definitions/mod.ts";
 import { makeWorkload } from "../models/presets.ts";
 import { assembleReport, loadRuns, verdictTableText } from "../report/assemble.ts";
-import { type Scale, SCALES } from "../report/claims.ts";
+import { type Scale, SCALES } from "../suite/scales.ts";
 import { writeReport } from "../report/html.ts";
 import { type BackendName, BACKENDS, parseBackendName } from "../runtime/mod.ts";
 import { fitRun, writeFitFile } from "../smoothness/run_fit.ts";
@@ -20,14 +20,14 @@ import { expandSuites, fullConfig, jobLines, parseShard, type Shard, shardJobs }
 import { estimateBudget } from "../suite/budget.ts";
 import { DEFAULT_SEEDS, seedList } from "../suite/seeds.ts";
 import { maxExtensionJobs, type SweepOutcome, withExtensions } from "../suite/sweep.ts";
-import type { SuiteJob } from "../suite/types.ts";
+import type { SuiteJob, TimedVariant } from "../suite/types.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { manifestPath, readManifest } from "../trace/run_dir.ts";
 import { checkpointPath } from "../train/checkpoint.ts";
-import { defaultThreads, JOB_DEFAULTS, type JobConfig, runJob } from "../train/job.ts";
-import type { TimedVariant } from "../bench/interleaved.ts";
+import type { JobConfig } from "../contracts/job_config.ts";
+import { defaultThreads, JOB_DEFAULTS, runJob } from "../train/job.ts";
 import { runTimingJob } from "../bench/timing_run.ts";
 import { intOption, runMain } from "./args.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";

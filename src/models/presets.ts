@@ -5,8 +5,8 @@
  * | ---------------------- | ----------------------------------------------------------------------------------- | ----- |
  * | `nanogpt-tiny`         | gpt2, 4 layers x 4 heads, d 128, ctx 64, chars (vocab 65): nanoGPT's CPU recipe     | 12    |
  * | `nanogpt-tiny-modded`  | the same sizes, modded flavour (the Gluon smoothness suite)                         | 12    |
- * | `nanogpt-small`        | gpt2, 6 x 4, d 128, ctx 128, chars (between tiny and GPT2-Small: benchmarks/suites) | 12    |
- * | `nanogpt-small-modded` | the same sizes, modded flavour                                                      | 32    |
+ * | `nanogpt-small`        | gpt2, 6 x 4, d 128, ctx 128, chars (between tiny and GPT2-Small: src/suite/scales)  | 12    |
+ * | `nanogpt-small-modded` | the same sizes, modded flavour                                                      | 12    |
  * | `nanogpt-124m`         | GPT2-Small of Crawshaw et al.: 12 x 12, d 768, ctx 1024, vocab 50257, biases, tied  | 64    |
  * | `nanogpt-124m-modded`  | Gluon's model: 12 layers, 6 heads of 128, d 768, ctx 1024, vocab 50304              | 32    |
  * | `nanogpt-774m`         | GPT2-Large of Crawshaw et al.: 36 x 20, d 1280, ctx 1024, vocab 50257, biases, tied | 16    |

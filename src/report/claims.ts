@@ -17,11 +17,7 @@
  */
 
 import { analyzeBasin, type Basin, type BasinPoint, DEFAULT_BASIN_LOSS_TOL } from "../stats/basin.ts";
-
-/** The suite scales of DESIGN.md decision 6. */
-export const SCALES = ["tiny", "small", "paper"] as const;
-/** A suite scale. */
-export type Scale = typeof SCALES[number];
+import { type Scale, SCALES } from "../suite/scales.ts";
 
 /** Provenance tags as `research/papers.md` defines them. */
 export const PROVENANCE_TAGS = ["[P]", "[C]", "[C-log]", "[R]", "[I]", "[U]"] as const;

@@ -10,12 +10,12 @@
  * radius is the median of its `radius` column (src/smoothness/run_fit.ts), its predicted radius the
  * `predictedStep` of its fit.
  */
-import type { ScaleSettings } from "../../benchmarks/suites/scales.ts";
+import type { Scale, ScaleSettings } from "../suite/scales.ts";
 import { median } from "../smoothness/predict.ts";
 import type { LayerFit, LayerSeries, RunFit } from "../smoothness/run_fit.ts";
-import { summarizeTimes } from "../cli/timing.ts";
+import { summarizeTimes } from "../stats/times.ts";
 import { analyzeBasin, isDiverged } from "../stats/basin.ts";
-import type { Measured, Scale, Stat, SweepPoint } from "./claims.ts";
+import type { Measured, Stat, SweepPoint } from "./claims.ts";
 import type { RunRecord } from "./assemble.ts";
 import { pairedRatios, type TimingSample } from "../trace/timings.ts";
 

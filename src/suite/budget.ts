@@ -2,10 +2,10 @@
  * What a job list costs on the reference machine (2 CPU cores, native backend, 2 threads, idle): measured
  * per-step and per-job costs of each workload, and the estimate `deno task reproduce` prints before it
  * starts. The numbers come from short timed runs, interleaved with nanogpt-tiny and scaled by its idle
- * step time (the arithmetic and the load it was measured at are in benchmarks/suites/scales.ts). A busy
+ * step time (the arithmetic and the load it was measured at are in src/suite/scales.ts). A busy
  * machine takes proportionally longer: the estimate is for an idle one.
  */
-import type { JobConfig } from "../train/job.ts";
+import type { JobConfig } from "../contracts/job_config.ts";
 
 /** The cost of one workload's jobs on the idle reference machine, in seconds. */
 export interface WorkloadCost {
@@ -19,7 +19,7 @@ export interface WorkloadCost {
   evalBatchS: number;
 }
 
-/** Costs of the workloads the tiny and small scales use (how each was measured: benchmarks/suites/scales.ts). */
+/** Costs of the workloads the tiny and small scales use (how each was measured: src/suite/scales.ts). */
 export const IDLE_COSTS: Readonly<Record<string, WorkloadCost>> = {
   "nanogpt-tiny": { stepS: 0.05, setupS: 1.5, pairS: { scion: 5, euclidean: 0.2 }, evalBatchS: 0.02 },
   "nanogpt-tiny-modded": { stepS: 0.05, setupS: 1.5, pairS: { scion: 5, euclidean: 0.2 }, evalBatchS: 0.02 },

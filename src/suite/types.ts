@@ -2,9 +2,9 @@
  * Suites: a named experiment that expands, at a scale, into a deterministic list of jobs (DESIGN.md
  * decisions 6 and 9). A job is a run config; jobs may depend on the fit of an earlier job's run.
  */
-import type { Scale } from "../report/claims.ts";
-import type { JobConfig } from "../train/job.ts";
-import type { TimedVariant } from "../bench/interleaved.ts";
+import type { Scale } from "./scales.ts";
+import type { JobConfig } from "../contracts/job_config.ts";
+import type { OptionValue } from "../optim/mod.ts";
 import type { JobSeed } from "./seeds.ts";
 import type { SweepMember } from "./sweep.ts";
 
@@ -30,11 +30,27 @@ export interface SuiteJob {
   timing?: TimedVariant[];
 }
 
-/** A suite definition (see benchmarks/suites/). */
+/** A suite definition (see ./definitions/). */
 export interface Suite {
   name: string;
   /** One paragraph: what it reruns and which paper claims it feeds. */
   description: string;
   /** The jobs at a scale, one per seed of `seeds` (see ./seeds.ts) for each experiment. */
   jobs(scale: Scale, seeds: readonly JobSeed[]): SuiteJob[];
+}
+
+/** A timed variant of a timing job: the name claims use, the optimizer preset and its overrides. */
+export interface TimedVariant {
+  variant: string;
+  optimizer: string;
+  opt: Record<string, OptionValue>;
+}
+
+/** The tags of a timing job's config: its parameters, hashed with the config (src/bench/timing_run.ts). */
+export interface TimingTags {
+  rounds: number;
+  steps_per_sample: number;
+  warmup_steps: number;
+  /** The variant names, comma-separated, in timing order. */
+  variants: string;
 }

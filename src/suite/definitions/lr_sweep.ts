@@ -5,11 +5,11 @@
  * best lr and the basin width per optimizer, and judges the ordering and "wider basin" claims. The grid
  * extends by its factor at an open basin edge, up to the scale's cap (src/suite/sweep.ts).
  */
-import { makeOptimizer } from "../../src/optim/mod.ts";
-import { seedFields } from "../../src/suite/seeds.ts";
-import { sweepJobId } from "../../src/suite/sweep.ts";
-import type { Suite, SuiteJob } from "../../src/suite/types.ts";
-import { SCALE_SETTINGS } from "./scales.ts";
+import { makeOptimizer } from "../../optim/mod.ts";
+import { seedFields } from "../seeds.ts";
+import { sweepJobId } from "../sweep.ts";
+import type { Suite, SuiteJob } from "../types.ts";
+import { SCALE_SETTINGS } from "../scales.ts";
 
 /** The optimizers the sweep compares. */
 export const SWEEP_OPTIMIZERS = ["adamw", "muon-adam", "scion", "muonmax", "muon-adam-momo", "muonmax-momo"];

@@ -5,11 +5,9 @@
  * language model, not by training runs: a machine's load drifts, and only samples taken side by side are
  * paired. Feeds the crawshaw.timing.* claims, judged on the per-round ratios.
  */
-import { makeOptimizer } from "../../src/optim/mod.ts";
-import type { TimedVariant } from "../../src/bench/interleaved.ts";
-import type { TimingTags } from "../../src/bench/timing_run.ts";
-import type { Suite } from "../../src/suite/types.ts";
-import { SCALE_SETTINGS } from "./scales.ts";
+import { makeOptimizer } from "../../optim/mod.ts";
+import type { Suite, TimedVariant, TimingTags } from "../types.ts";
+import { SCALE_SETTINGS } from "../scales.ts";
 
 /** The timed variants: a variant name (the name the claims use), its optimizer and overrides. */
 export const TIMED_VARIANTS: readonly { variant: string; optimizer: string; opt: Record<string, string> }[] =

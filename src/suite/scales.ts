@@ -69,7 +69,10 @@
  * Not yet measured end to end at either scale on an idle machine (the development machine ran at load
  * 12-22 while these were sized): the first full runs should replace the estimates with wall times.
  */
-import type { Scale } from "../../src/report/claims.ts";
+/** The suite scales of DESIGN.md decision 6. */
+export const SCALES = ["tiny", "small", "paper"] as const;
+/** A suite scale. */
+export type Scale = typeof SCALES[number];
 
 /** Per-scale settings shared by the suites. */
 export interface ScaleSettings {
