@@ -39,6 +39,15 @@ export function sweepJobId(group: string, lr: number, seed: JobSeed): string {
   return `${group}/lr=${fmtLr(lr)}/${seedLabel(seed)}`;
 }
 
+/** The sweep jobs of `jobs` by sweep, in order of first appearance. */
+function sweepGroups(jobs: readonly SuiteJob[]): Map<string, SuiteJob[]> {
+  const groups = new Map<string, SuiteJob[]>();
+  for (const job of jobs) {
+    if (job.sweep) groups.set(job.sweep.group, [...groups.get(job.sweep.group) ?? [], job]);
+  }
+  return groups;
+}
+
 /**
  * The jobs one grid step beyond each open basin edge of every sweep in `jobs` whose runs have all finished
  * (`outcomeOf` returns undefined for a run that has not), within each sweep's cap. Each new job is the edge
@@ -48,10 +57,7 @@ export async function sweepExtensions(
   jobs: readonly SuiteJob[],
   outcomeOf: (job: SuiteJob) => Promise<SweepOutcome | undefined>,
 ): Promise<SuiteJob[]> {
-  const groups = new Map<string, SuiteJob[]>();
-  for (const job of jobs) {
-    if (job.sweep) groups.set(job.sweep.group, [...groups.get(job.sweep.group) ?? [], job]);
-  }
+  const groups = sweepGroups(jobs);
   const added: SuiteJob[] = [];
   for (const members of groups.values()) {
     const points: BasinPoint[] = [];
@@ -115,10 +121,7 @@ export async function withExtensions(
  * as copies of their edge jobs: what the budget estimate counts them as.
  */
 export function maxExtensionJobs(jobs: readonly SuiteJob[]): SuiteJob[] {
-  const groups = new Map<string, SuiteJob[]>();
-  for (const job of jobs) {
-    if (job.sweep) groups.set(job.sweep.group, [...groups.get(job.sweep.group) ?? [], job]);
-  }
+  const groups = sweepGroups(jobs);
   return [...groups.values()].flatMap((members) => {
     const steps = members.map((j) => j.sweep!.extension);
     const left = 2 * members[0].sweep!.cap + Math.min(0, ...steps) - Math.max(0, ...steps);
