@@ -9,6 +9,7 @@ import {
   type Backend,
   type BackendName,
   BACKENDS,
+  type GraphOptimization,
   type HostData,
   openBackend,
   type TensorType,
@@ -98,10 +99,21 @@ Deno.test("openBackend rejects an unknown backend name and lists the valid ones"
   });
 });
 
-Deno.test("openBackend rejects a thread count that is not a positive integer", async () => {
-  for (const threads of [0, -1, 1.5, NaN]) {
-    await assert.rejects(openBackend("native", { threads }), /threads must be a positive integer/);
+Deno.test("openBackend rejects a thread count that is not an integer from 1 to 4 per core", async () => {
+  const max = 4 * navigator.hardwareConcurrency;
+  for (const threads of [0, -1, 1.5, NaN, max + 1, 100000]) {
+    await assert.rejects(
+      openBackend("native", { threads }),
+      new RegExp(`threads must be an integer from 1 to ${max} \\(4 per core\\), got ${threads}`),
+    );
   }
+});
+
+Deno.test("openBackend rejects an unknown graph optimization level and lists the valid ones", async () => {
+  await assert.rejects(
+    openBackend("native", { threads: 1, graphOptimization: "max" as GraphOptimization }),
+    /unknown graph optimization level "max"; use one of: disabled, basic, extended, all/,
+  );
 });
 
 Deno.test("availableBackends reports every backend, with a reason for each unavailable one", () => {
@@ -201,6 +213,7 @@ for (const name of BACKENDS) {
       assert.equal(info.ortPackage, expectedPackage[name]);
       assert.equal(info.ortVersion, await pinnedVersion(info.ortPackage));
       assert.equal(info.threads, THREADS);
+      assert.equal(info.graphOptimization, "all");
       assert.equal(info.deno, Deno.version.deno);
       assert.equal(info.v8, Deno.version.v8);
       if (name === "webgpu") {

@@ -110,11 +110,11 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
   return {
     scale,
     suite: values.suite,
-    seeds: intOption("seeds", values.seeds, 1)!,
+    seeds: intOption("seeds", values.seeds)!,
     seed: intOption("seed", values.seed)!,
     dataSeed: intOption("data-seed", values["data-seed"]),
     backend: parseBackendName(values.backend),
-    threads: intOption("threads", values.threads, 1) ?? defaultThreads(values.backend),
+    threads: intOption("threads", values.threads) ?? defaultThreads(values.backend),
     data: values.data,
     out: values.out ?? `reports/reproduce-${scale}`,
     shard: values.shard === undefined ? undefined : parseShard(values.shard),

@@ -7,9 +7,19 @@
 import type { InferenceSession, Tensor } from "onnxruntime-common";
 import type * as OrtCommon from "onnxruntime-common";
 import { fileURLToPath } from "node:url";
+import { DeadlineError, type DeadlineKind, deadlineSeconds, hangAdvice, withDeadline } from "./watchdog.ts";
 
 /** The execution backends, by the name used on command lines and in run manifests. */
 export type BackendName = "native" | "wasm" | "webgpu";
+
+/**
+ * ONNX Runtime's graph optimization levels (fusions, constant folding, layout changes). Every run uses
+ * "all"; the regression check measures how far the others move a trajectory (docs/design.md).
+ */
+export type GraphOptimization = "disabled" | "basic" | "extended" | "all";
+
+/** Every {@link GraphOptimization}, weakest first. */
+export const GRAPH_OPTIMIZATIONS: readonly GraphOptimization[] = ["disabled", "basic", "extended", "all"];
 
 /** Element types a backend tensor may hold. */
 export type TensorType = "float32" | "float64" | "int32" | "int64";
@@ -25,6 +35,8 @@ export interface BackendInfo {
   ortVersion: string;
   /** Intra-op threads (native) or wasm threads (wasm, webgpu) actually in use. */
   threads: number;
+  /** ORT's graph optimization level of every session. */
+  graphOptimization: GraphOptimization;
   /** The WebGPU adapter (webgpu only). */
   adapter?: {
     vendor: string;
@@ -175,6 +187,7 @@ export function importFailure(
 export function webSessionOptions(
   executionProvider: "wasm" | "webgpu",
   options: SessionOptions,
+  graphOptimization: GraphOptimization,
 ): InferenceSession.SessionOptions {
   if (options.profilePrefix !== undefined) {
     throw new Error(
@@ -185,7 +198,7 @@ export function webSessionOptions(
   return {
     executionProviders: [executionProvider],
     executionMode: "sequential",
-    graphOptimizationLevel: "all",
+    graphOptimizationLevel: graphOptimization,
     // Errors only: the WebGPU EP warns on every session that it keeps shape ops on the CPU, by design.
     logSeverityLevel: 3,
   };
@@ -217,28 +230,43 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Runs `work` under the deadline of `kind` (watchdog.ts), with advice for `info`'s backend. */
+function guarded<T>(info: BackendInfo, kind: DeadlineKind, work: () => Promise<T>): Promise<T> {
+  return withDeadline(
+    { backend: info.name, kind, seconds: deadlineSeconds(kind), advice: hangAdvice(info) },
+    work,
+  );
+}
+
 class OrtSession implements Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   #session: InferenceSession | undefined;
   readonly #backend: BackendName;
   readonly #profiling: boolean;
+  /** The backend's info while the first run is still ahead (it runs under a deadline), then undefined. */
+  #firstRunInfo: (() => BackendInfo) | undefined;
 
-  constructor(backend: BackendName, session: InferenceSession, profiling: boolean) {
+  constructor(backend: BackendName, session: InferenceSession, profiling: boolean, info: () => BackendInfo) {
     this.inputNames = [...session.inputNames];
     this.outputNames = [...session.outputNames];
     this.#session = session;
     this.#backend = backend;
     this.#profiling = profiling;
+    this.#firstRunInfo = info;
   }
 
   async run(feeds: Record<string, Tensor>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
     const session = this.#session;
     if (!session) throw new Error(`this ${this.#backend} session was released; load the model again`);
+    const run = () => fetches ? session.run(feeds, fetches) : session.run(feeds);
+    const info = this.#firstRunInfo;
+    this.#firstRunInfo = undefined;
     try {
-      const outputs = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+      const outputs = info ? await guarded(info(), "first run", run) : await run();
       return outputs as Record<string, Tensor>;
     } catch (error) {
+      if (error instanceof DeadlineError) throw error;
       throw new Error(`${this.#backend} session run failed: ${errorMessage(error)}`, { cause: error });
     }
   }
@@ -273,8 +301,13 @@ export class OrtBackend implements Backend {
     const ortOptions = this.#spec.sessionOptions(options);
     let session: InferenceSession;
     try {
-      session = await this.#spec.ort.InferenceSession.create(model, ortOptions);
+      session = await guarded(
+        this.info(),
+        "session creation",
+        () => this.#spec.ort.InferenceSession.create(model, ortOptions),
+      );
     } catch (error) {
+      if (error instanceof DeadlineError) throw error;
       throw new Error(
         `${this.name}: could not create a session from the ${model.byteLength}-byte model: ${
           errorMessage(error)
@@ -282,7 +315,7 @@ export class OrtBackend implements Backend {
         { cause: error },
       );
     }
-    return new OrtSession(this.name, session, ortOptions.enableProfiling === true);
+    return new OrtSession(this.name, session, ortOptions.enableProfiling === true, () => this.info());
   }
 
   tensor(type: TensorType, data: HostData, dims: readonly number[]): Tensor {

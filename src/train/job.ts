@@ -5,11 +5,11 @@
 import { makeWorkload } from "../models/presets.ts";
 import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
 import type { Optimizer } from "../optim/types.ts";
-import { type BackendName, openBackend, parseBackendName } from "../runtime/mod.ts";
+import { type BackendName, type GraphOptimization, openBackend, parseBackendName } from "../runtime/mod.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { createRunDir, readManifest, updateStatus } from "../trace/run_dir.ts";
-import { foldIn } from "../trace/seeds.ts";
+import { checkSeed, foldIn } from "../trace/seeds.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { loadData } from "./data_source.ts";
 import { GEOMETRIES, type JobConfig } from "../contracts/job_config.ts";
@@ -64,6 +64,11 @@ export interface RunJobOptions {
    * value in the config (e.g. `fit: "run:<job id>"`) resolves on this machine (a path to the fit file).
    */
   resolvedOpt?: Record<string, OptionValue>;
+  /**
+   * ORT's graph optimization level (default "all"). Kept out of the hashed config: it changes no math, only
+   * float rounding; the manifest's backend info records it. The regression check varies it.
+   */
+  graphOptimization?: GraphOptimization;
   /** Also write the step graph as a standard .onnx file (opens in Netron) to this path. */
   exportOnnx?: string;
   /** Called with the routing table text and per-step progress (the CLI draws them). */
@@ -84,10 +89,8 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
   }
-  if (!Number.isInteger(config.seed)) throw new Error(`seed must be an integer, got ${config.seed}`);
-  if (config.dataSeed !== undefined && !Number.isInteger(config.dataSeed)) {
-    throw new Error(`dataSeed must be an integer, got ${config.dataSeed}`);
-  }
+  checkSeed(config.seed);
+  if (config.dataSeed !== undefined) checkSeed(config.dataSeed, "dataSeed");
   const dataSeed = foldIn(config.dataSeed ?? config.seed, "data/train");
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
@@ -103,7 +106,10 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...options.resolvedOpt });
   const stepGraph = buildStepGraph(workload, optimizer);
   if (options.exportOnnx) await Deno.writeFile(options.exportOnnx, stepGraph.model.bytes);
-  const backend = await openBackend(config.backend, { threads: config.threads });
+  const backend = await openBackend(config.backend, {
+    threads: config.threads,
+    graphOptimization: options.graphOptimization,
+  });
 
   const dir = options.out ?? await defaultRunDir(config);
   const routing = optimizer.route(workload.params);
