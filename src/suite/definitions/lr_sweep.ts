@@ -9,7 +9,7 @@ import { makeOptimizer } from "../../optim/mod.ts";
 import { seedFields } from "../seeds.ts";
 import { sweepJobId } from "../sweep.ts";
 import type { Suite, SuiteJob } from "../types.ts";
-import { SCALE_SETTINGS } from "../scales.ts";
+import { accumConfig, SCALE_SETTINGS } from "../scales.ts";
 
 /** The optimizers the sweep compares. */
 export const SWEEP_OPTIMIZERS = ["adamw", "muon-adam", "scion", "muonmax", "muon-adam-momo", "muonmax-momo"];
@@ -27,8 +27,8 @@ export const lrSweep: Suite = {
     const f = s.lrFactors;
     const gridFactor = Number(((f[f.length - 1] / f[0]) ** (1 / (f.length - 1))).toPrecision(3));
     const workloads = [
-      { workload: s.gpt, data: s.textData, tokenizer: s.tokenizer, fstar: s.fstarText, steps: s.sweepSteps },
-      { workload: s.cnn, data: "default", tokenizer: s.tokenizer, fstar: 0, steps: s.cnnSweepSteps },
+      { workload: s.gpt, data: s.textData, tokenizer: s.tokenizer, fstar: s.fstarText, steps: s.sweepSteps, accum: s.accum.gpt },
+      { workload: s.cnn, data: "default", tokenizer: s.tokenizer, fstar: 0, steps: s.cnnSweepSteps, accum: 1 },
     ];
     for (const w of workloads) {
       for (const optimizer of SWEEP_OPTIMIZERS) {
@@ -47,6 +47,7 @@ export const lrSweep: Suite = {
                 optimizer,
                 opt: { lr, ...momo },
                 steps: w.steps,
+                ...accumConfig(w.accum),
                 ...seedFields(seed),
                 data: w.data,
                 tokenizer: w.tokenizer,
