@@ -3,7 +3,8 @@
  * norm (Crawshaw et al.'s timing discussion, papers.md A.7), measured by one interleaved timing job
  * (src/bench/interleaved.ts: warm-up, then rounds of every variant in alternating order) on the sweep's
  * language model, not by training runs: a machine's load drifts, and only samples taken side by side are
- * paired. Feeds the crawshaw.timing.* claims, judged on the per-round ratios.
+ * paired. Feeds the crawshaw.timing.* claims, judged on the per-round ratios. A sample times one
+ * micro-batch step (no gradient accumulation, also at paper scale): the claims compare optimizer cost.
  */
 import { makeOptimizer } from "../../optim/mod.ts";
 import type { Suite, TimedVariant, TimingTags } from "../types.ts";
