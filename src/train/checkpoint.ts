@@ -1,8 +1,10 @@
 /**
  * Checkpoints for `--resume`: parameters and optimizer state as raw float32 bytes plus a JSON header with the
  * step, the data position and anything else the loop needs to continue bit-identically. One file, written
- * to a temporary name and renamed, so a crash mid-write never leaves a torn checkpoint.
+ * to a temporary name unique to its writer and renamed, so a crash mid-write never leaves a torn checkpoint.
  */
+
+import { writeFileAtomic } from "../trace/fs_util.ts";
 
 /** A named float32 tensor in a checkpoint. */
 export interface SavedTensor {
@@ -31,7 +33,7 @@ export function checkpointPath(dir: string): string {
 }
 
 /** Writes a checkpoint atomically: MAGIC, header length (uint32 LE), JSON header, then float32 payloads. */
-export async function saveCheckpoint(dir: string, ckpt: Checkpoint): Promise<void> {
+export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
   const header = new TextEncoder().encode(JSON.stringify({
     step: ckpt.step,
     wallS: ckpt.wallS,
@@ -50,15 +52,7 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint): Promise<voi
     bytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), offset);
     offset += t.data.byteLength;
   }
-  const tmp = `${checkpointPath(dir)}.tmp`;
-  await Deno.writeFile(tmp, bytes);
-  const f = await Deno.open(tmp, { read: true });
-  try {
-    await f.syncData();
-  } finally {
-    f.close();
-  }
-  await Deno.rename(tmp, checkpointPath(dir));
+  writeFileAtomic(checkpointPath(dir), bytes);
 }
 
 /** Reads a checkpoint, or returns null when the run has none yet. */
@@ -72,18 +66,24 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint | null> {
   }
   const where = checkpointPath(dir);
   if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) {
-    throw new Error(`${where} is not an lmo-bench checkpoint (bad magic); delete it to restart the run from scratch`);
+    throw new Error(
+      `${where} is not an lmo-bench checkpoint (bad magic); delete it to restart the run from scratch`,
+    );
   }
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(MAGIC.length, true);
   const start = MAGIC.length + 4;
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(start, start + headerLength)));
   let offset = start + headerLength;
-  const tensors: SavedTensor[] = header.tensors.map((t: { name: string; shape: number[]; length: number }) => {
-    const end = offset + 4 * t.length;
-    if (end > bytes.length) throw new Error(`${where} is truncated (tensor ${t.name}); delete it to restart the run`);
-    const data = new Float32Array(bytes.slice(offset, end).buffer);
-    offset = end;
-    return { name: t.name, shape: t.shape, data };
-  });
+  const tensors: SavedTensor[] = header.tensors.map(
+    (t: { name: string; shape: number[]; length: number }) => {
+      const end = offset + 4 * t.length;
+      if (end > bytes.length) {
+        throw new Error(`${where} is truncated (tensor ${t.name}); delete it to restart the run`);
+      }
+      const data = new Float32Array(bytes.slice(offset, end).buffer);
+      offset = end;
+      return { name: t.name, shape: t.shape, data };
+    },
+  );
   return { step: header.step, wallS: header.wallS, extra: header.extra, tensors };
 }

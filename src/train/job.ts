@@ -2,13 +2,16 @@
  * One training job from a plain config: validates everything before touching the disk, creates (or resumes)
  * the run directory, trains, and records how the run ended. Sweeps and `reproduce` run many of these.
  */
+import { dirname } from "node:path";
 import { makeWorkload } from "../models/presets.ts";
 import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
 import type { Optimizer } from "../optim/types.ts";
 import { type BackendName, openBackend, parseBackendName } from "../runtime/mod.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
-import { createRunDir, readManifest, updateStatus } from "../trace/run_dir.ts";
+import { pathExists, writeFileAtomic } from "../trace/fs_util.ts";
+import { acquireLock, runLockPath } from "../trace/lock.ts";
+import { createRunDir, isFinished, readManifest, updateStatus } from "../trace/run_dir.ts";
 import { foldIn } from "../trace/seeds.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { loadData } from "./data_source.ts";
@@ -82,6 +85,11 @@ export interface JobOutcome extends TrainResult {
   configHash: string;
   /** The last validation loss, when evaluations ran. */
   valLoss: number | null;
+  /**
+   * Where this call started: "new", "checkpoint" (resumed from one), "step 0" (resumed with no checkpoint:
+   * killed before its first one, or the checkpoint was deleted) or "finished" (nothing to do).
+   */
+  start: "new" | "checkpoint" | "step 0" | "finished";
 }
 
 /** Options of {@link runJob}. */
@@ -94,10 +102,17 @@ export interface RunJobOptions {
    * value in the config (e.g. `fit: "run:<job id>"`) resolves on this machine (a path to the fit file).
    */
   resolvedOpt?: Record<string, OptionValue>;
-  /** Also write the step graph as a standard .onnx file (opens in Netron) to this path. */
+  /**
+   * Also write the step graph as a standard .onnx file (opens in Netron) to this path, once the run is
+   * validated and its directory created (so a refused run overwrites nothing).
+   */
   exportOnnx?: string;
+  /** The caller already holds the run directory's lock (src/trace/lock.ts); else runJob takes it. */
+  lockHeld?: boolean;
+  /** Stops the run cleanly before its next step (see TrainSetup.stop); the manifest says "interrupted". */
+  stop?: AbortSignal;
   /** Called with the routing table text and per-step progress (the CLI draws them). */
-  onStart?(info: { dir: string; routing: string; resumedAt: number }): void;
+  onStart?(info: { dir: string; routing: string; resumedAt: number; start: JobOutcome["start"] }): void;
   onProgress?: Parameters<typeof train>[0]["onProgress"];
 }
 
@@ -108,18 +123,31 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
 }
 
 /** Runs one job end to end; see the module comment. */
-export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
-  const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
+export async function runJob(
+  input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">,
+  options: RunJobOptions = {},
+): Promise<JobOutcome> {
+  const config: JobConfig = {
+    ...JOB_DEFAULTS,
+    threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend),
+    ...input,
+  };
   parseBackendName(config.backend);
-  for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+  for (
+    const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const
+  ) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) {
+      throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+    }
   }
   if (!Number.isInteger(config.seed)) throw new Error(`seed must be an integer, got ${config.seed}`);
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
   if (!GEOMETRIES.includes(config.smoothnessNorms)) {
-    throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
+    throw new Error(
+      `smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`,
+    );
   }
 
   // Everything that can fail on bad input fails here, before a run directory exists.
@@ -128,10 +156,36 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   const workload = makeWorkload(config.workload, { ...data.modelOverrides, ...config.model });
   const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...options.resolvedOpt });
   const stepGraph = buildStepGraph(workload, optimizer);
-  if (options.exportOnnx) await Deno.writeFile(options.exportOnnx, stepGraph.model.bytes);
   const backend = await openBackend(config.backend, { threads: config.threads });
-
   const dir = options.out ?? await defaultRunDir(config);
+  if (options.stop?.aborted) throw new Error(`stopped before the run started (${options.stop.reason})`);
+  await Deno.mkdir(dirname(dir), { recursive: true });
+  const lock = options.lockHeld ? null : acquireLock(runLockPath(dir), `run directory ${dir}`);
+  try {
+    return await trainJob(config, dir, { workload, optimizer, stepGraph, backend, data }, options);
+  } finally {
+    lock?.release();
+  }
+}
+
+/** What {@link runJob} has built and checked before it touches the run directory. */
+interface Prepared {
+  workload: ReturnType<typeof makeWorkload>;
+  optimizer: Optimizer;
+  stepGraph: ReturnType<typeof buildStepGraph>;
+  backend: Awaited<ReturnType<typeof openBackend>>;
+  data: Awaited<ReturnType<typeof loadData>>;
+}
+
+/** Creates or resumes the run directory (whose lock the caller holds), trains, and records the ending. */
+async function trainJob(
+  config: JobConfig,
+  dir: string,
+  p: Prepared,
+  options: RunJobOptions,
+): Promise<JobOutcome> {
+  const { workload, optimizer, stepGraph, backend, data } = p;
+  const existed = pathExists(dir);
   const routing = optimizer.route(workload.params);
   const manifest = await createRunDir(dir, {
     name: `${config.workload} / ${config.optimizer}`,
@@ -141,15 +195,18 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
     backend: { ...backend.info() },
     routing,
   }, { resume: options.resume });
-  const checkpoint = options.resume ? await loadCheckpoint(dir) : null;
-  if (options.resume && !checkpoint && manifest.status !== "running") {
-    return { ...await finishedOutcome(dir), dir, configHash: manifest.config_hash };
+  if (isFinished(manifest.status)) {
+    if (options.exportOnnx) writeFileAtomic(options.exportOnnx, stepGraph.model.bytes);
+    return { ...await finishedOutcome(dir), dir, configHash: manifest.config_hash, start: "finished" };
   }
-  options.onStart?.({ dir, routing: formatRoutingTable(routing), resumedAt: checkpoint?.step ?? 0 });
-
   const batch = Number(workload.config.batch);
   const context = workload.kind === "text" ? Number(workload.config.context) : null;
   try {
+    if (options.exportOnnx) writeFileAtomic(options.exportOnnx, stepGraph.model.bytes);
+    const resuming = options.resume === true && existed;
+    const checkpoint = resuming ? await loadCheckpoint(dir) : null;
+    const start = !resuming ? "new" : checkpoint ? "checkpoint" : "step 0";
+    options.onStart?.({ dir, routing: formatRoutingTable(routing), resumedAt: checkpoint?.step ?? 0, start });
     const result = await train({
       workload,
       optimizer,
@@ -165,25 +222,41 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
       layersEvery: config.layersEvery,
       itemsPerStep: batch * (context ?? 1),
       resumeFrom: checkpoint,
+      resume: resuming,
+      stop: options.stop,
       observer: config.smoothnessEvery
         ? new SmoothnessObserver(workload.params, config.smoothnessEvery, config.smoothnessNorms)
         : undefined,
       onProgress: options.onProgress,
     });
     if (result.status === "diverged") {
-      await updateStatus(dir, { status: "diverged", diverged_step: result.divergedStep!, wall_s: result.wallS });
+      await updateStatus(dir, {
+        status: "diverged",
+        diverged_step: result.divergedStep!,
+        wall_s: result.wallS,
+      });
     } else {
-      await updateStatus(dir, { status: "done", wall_s: result.wallS });
+      await updateStatus(dir, { status: result.status, wall_s: result.wallS });
     }
-    return { ...result, dir, configHash: manifest.config_hash, valLoss: await lastValLoss(dir) };
+    return { ...result, dir, configHash: manifest.config_hash, valLoss: await lastValLoss(dir), start };
   } catch (e) {
-    await updateStatus(dir, { status: "failed", error: e instanceof Error ? e.message : String(e) });
+    const message = e instanceof Error ? e.message : String(e);
+    try {
+      await updateStatus(dir, { status: "failed", error: message });
+    } catch (marking) {
+      throw new Error(
+        `${message} (and marking ${dir} failed did not work either: ${(marking as Error).message})`,
+      );
+    }
     throw e;
   }
 }
 
 /** A preset by name, or the optimizer of a user module given by path (anything with a "/" or a .ts/.js ending). */
-export async function loadOptimizer(nameOrPath: string, overrides: Record<string, OptionValue>): Promise<Optimizer> {
+export async function loadOptimizer(
+  nameOrPath: string,
+  overrides: Record<string, OptionValue>,
+): Promise<Optimizer> {
   if (!/[/\\]|\.(ts|js|mjs)$/.test(nameOrPath)) return makeOptimizer(nameOrPath, overrides);
   return (await loadOptimizerModule(nameOrPath)).makeOptimizer(overrides);
 }

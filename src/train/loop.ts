@@ -11,7 +11,17 @@ import type { Optimizer } from "../optim/types.ts";
 import { foldIn, Rng } from "../trace/seeds.ts";
 import { EVALS_TABLE, LAYERS_TABLE, stepsTable } from "../trace/schema.ts";
 import { TableWriter } from "../trace/arrow_stream.ts";
-import { batchInput, buildEvalGraph, DIAGNOSTIC_COLUMNS, gradOutput, next, paramInput, type StateSlot, stateInput, type StepGraph } from "./step.ts";
+import {
+  batchInput,
+  buildEvalGraph,
+  DIAGNOSTIC_COLUMNS,
+  gradOutput,
+  next,
+  paramInput,
+  stateInput,
+  type StateSlot,
+  type StepGraph,
+} from "./step.ts";
 import { type Checkpoint, saveCheckpoint, type SavedTensor } from "./checkpoint.ts";
 
 /** A resumable source of training batches (host arrays keyed by the workload's batch names). */
@@ -61,13 +71,20 @@ export interface TrainSetup {
   /** Samples (tokens or images) per step, for throughput. */
   itemsPerStep: number;
   resumeFrom?: Checkpoint | null;
+  /**
+   * Continue the run directory's tables: from `resumeFrom`'s step, or from step 0 (rows dropped) when
+   * there is no checkpoint. Default: only when `resumeFrom` is given.
+   */
+  resume?: boolean;
+  /** When aborted, the run stops before its next step: tables flushed, a checkpoint saved (see stop). */
+  stop?: AbortSignal;
   observer?: StepObserver;
   onProgress?(p: Progress): void;
 }
 
-/** How a run ended. */
+/** How a run ended ("interrupted": stopped by {@link TrainSetup.stop}, resumable from its checkpoint). */
 export interface TrainResult {
-  status: "done" | "diverged";
+  status: "done" | "diverged" | "interrupted";
   /** Steps completed (including those before a resume). */
   steps: number;
   finalLoss: number;
@@ -90,13 +107,16 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   const feeds = initialFeeds(workload, stepGraph.state, s.seed, s.resumeFrom);
   if (s.resumeFrom) s.train.restore(s.resumeFrom.extra.train);
 
-  const resume = s.resumeFrom ? { resumeFromStep: start } : {};
+  // An eval row at step k holds the loss after k steps, which a checkpoint at step k has already logged.
+  const resume = s.resume ?? !!s.resumeFrom;
+  const keep = resume ? { resumeFromStep: start } : {};
+  const keepEvals = resume ? { resumeFromStep: start + 1 } : {};
   // Optimizer scalars that repeat a base column (the clip's grad_norm) are already logged under it.
   const base = stepsTable().columns.map((c) => c.name);
   const extraScalars = stepGraph.scalarNames.filter((n) => !base.includes(n));
-  const stepsWriter = await TableWriter.open(s.dir, stepsTable([...extraScalars, "items_per_s"]), resume);
-  const layersWriter = await TableWriter.open(s.dir, LAYERS_TABLE, resume);
-  const evalsWriter = await TableWriter.open(s.dir, EVALS_TABLE, resume);
+  const stepsWriter = await TableWriter.open(s.dir, stepsTable([...extraScalars, "items_per_s"]), keep);
+  const layersWriter = await TableWriter.open(s.dir, LAYERS_TABLE, keep);
+  const evalsWriter = await TableWriter.open(s.dir, EVALS_TABLE, keepEvals);
   const writers = [stepsWriter, layersWriter, evalsWriter];
 
   const leanFetches = stepGraph.lean.outputs.map((o) => o.name);
@@ -108,8 +128,15 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   let loss = NaN;
   let result: TrainResult | null = null;
   let finalized = false;
+  let failed = false;
   try {
     for (let step = start; step < s.steps; step++) {
+      if (s.stop?.aborted) {
+        for (const w of writers) w.flush();
+        if (step > start) saveCheckpoint(s.dir, await snapshot(s, feeds, stepGraph.state, step, wall()));
+        result = { status: "interrupted", steps: step, finalLoss: loss, wallS: wall(), stepMs };
+        break;
+      }
       const tStep = performance.now();
       const batch = s.train.next();
       for (const [k, v] of Object.entries(batch)) feeds[batchInput(k)] = v;
@@ -118,22 +145,37 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
       feeds.step = new Float32Array([step]);
       const observed = s.observer?.wants(step) ?? false;
       const logsLayers = observed || step % s.layersEvery === 0 || step === s.steps - 1;
-      const out = !logsLayers
-        ? await leanProgram.run(feeds, leanFetches)
-        : await program.run(feeds, observed ? [...logFetches, ...workload.params.map((p) => gradOutput(p.name))] : logFetches);
+      const out = !logsLayers ? await leanProgram.run(feeds, leanFetches) : await program.run(
+        feeds,
+        observed ? [...logFetches, ...workload.params.map((p) => gradOutput(p.name))] : logFetches,
+      );
       loss = Number((await backend.read(out.loss))[0]);
       if (observed) await observe(s, step, feeds, out);
       advance(backend, feeds, out, stepGraph);
       stepMs.push(performance.now() - tStep);
       if (!Number.isFinite(loss)) {
         stepsWriter.append({ step, wall_s: wall(), train_loss: loss, lr, grad_norm: NaN });
-        result = { status: "diverged", steps: step, finalLoss: loss, divergedStep: step, wallS: wall(), stepMs };
+        result = {
+          status: "diverged",
+          steps: step,
+          finalLoss: loss,
+          divergedStep: step,
+          wallS: wall(),
+          stepMs,
+        };
         break;
       }
       const gradNorm = Number((await backend.read(out.grad_norm))[0]);
       const scalars = stepGraph.scalarNames.length ? await backend.read(out.scalars) : new Float32Array();
       const itemsPerS = s.itemsPerStep / (stepMs[stepMs.length - 1] / 1000);
-      const row: Record<string, number> = { step, wall_s: wall(), train_loss: loss, lr, grad_norm: gradNorm, items_per_s: itemsPerS };
+      const row: Record<string, number> = {
+        step,
+        wall_s: wall(),
+        train_loss: loss,
+        lr,
+        grad_norm: gradNorm,
+        items_per_s: itemsPerS,
+      };
       stepGraph.scalarNames.forEach((n, i) => extraScalars.includes(n) && (row[n] = Number(scalars[i])));
       stepsWriter.append(row);
       if (logsLayers) {
@@ -141,30 +183,54 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
         const extra = s.observer?.layerColumns?.(step);
         workload.params.forEach((p, i) => {
           const r = routing.get(p.name);
-          const cells: Record<string, number | string | null> = { step, layer: p.name, role: p.role, norm: r?.norm ?? "" };
+          const cells: Record<string, number | string | null> = {
+            step,
+            layer: p.name,
+            role: p.role,
+            norm: r?.norm ?? "",
+          };
           DIAGNOSTIC_COLUMNS.forEach((c, j) => (cells[c] = diag[i * DIAGNOSTIC_COLUMNS.length + j]));
           layersWriter.append({ ...cells, ...extra?.[p.name] });
         });
       }
       const done = step + 1;
       if (evalProgram && (done % s.evalEvery === 0 || done === s.steps)) {
-        evalsWriter.append({ step: done, split: "val", ...await evaluate(evalProgram, feeds, s.evalBatches!, workload) });
+        evalsWriter.append({
+          step: done,
+          split: "val",
+          ...await evaluate(evalProgram, feeds, s.evalBatches!, workload),
+        });
       }
       s.onProgress?.({ step: done, steps: s.steps, loss, elapsedS: wall(), itemsPerS });
       if (done % s.checkpointEvery === 0 && done < s.steps) {
         for (const w of writers) w.flush();
-        await saveCheckpoint(s.dir, await snapshot(s, feeds, stepGraph.state, done, wall()));
+        saveCheckpoint(s.dir, await snapshot(s, feeds, stepGraph.state, done, wall()));
       }
     }
     result ??= { status: "done", steps: s.steps, finalLoss: loss, wallS: wall(), stepMs };
-    for (const w of writers) await w.finalize();
-    finalized = true;
+    if (result.status !== "interrupted") {
+      for (const w of writers) await w.finalize();
+      finalized = true;
+    }
     return result;
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
-    if (!finalized) for (const w of writers) w.close();
+    // After a failure (a full disk...), closing may fail too; the first error is the one to report.
+    if (!finalized) { for (const w of writers) closeUnlessFailed(w, failed); }
     await program.release();
     await leanProgram.release();
     await evalProgram?.release();
+  }
+}
+
+/** Closes a table writer; after an earlier failure, an error in closing is dropped for that one. */
+function closeUnlessFailed(writer: TableWriter, failed: boolean): void {
+  try {
+    writer.close();
+  } catch (error) {
+    if (!failed) throw error;
   }
 }
 
@@ -182,20 +248,34 @@ export function initialFeeds(
   const saved = new Map((resumeFrom?.tensors ?? []).map((t) => [t.name, t.data]));
   const take = (name: string, shape: number[], fresh: () => Float32Array) => {
     const data = resumeFrom ? saved.get(name) : fresh();
-    if (!data) throw new Error(`the checkpoint has no tensor "${name}"; it belongs to another model or optimizer`);
-    if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`checkpoint tensor "${name}" has the wrong size`);
+    if (!data) {
+      throw new Error(`the checkpoint has no tensor "${name}"; it belongs to another model or optimizer`);
+    }
+    if (data.length !== shape.reduce((a, b) => a * b, 1)) {
+      throw new Error(`checkpoint tensor "${name}" has the wrong size`);
+    }
     feeds[name] = data;
   };
   for (const p of workload.params) {
     take(paramInput(p.name), p.shape, () => p.init(new Rng(foldIn(seed, `init/${p.name}`))));
   }
-  for (const st of slots) take(stateInput(st.key), st.shape, () => new Float32Array(st.shape.reduce((a, b) => a * b, 1)));
+  for (const st of slots) {
+    take(stateInput(st.key), st.shape, () => new Float32Array(st.shape.reduce((a, b) => a * b, 1)));
+  }
   return feeds;
 }
 
 /** Moves each `next/<input>` output of a step into its input slot, freeing the device tensors it replaces. */
-export function advance(backend: Backend, feeds: Record<string, Feed>, out: Record<string, Tensor>, step: StepGraph) {
-  const names = [...step.params.map((p) => paramInput(p.name)), ...step.state.map((st) => stateInput(st.key))];
+export function advance(
+  backend: Backend,
+  feeds: Record<string, Feed>,
+  out: Record<string, Tensor>,
+  step: StepGraph,
+) {
+  const names = [
+    ...step.params.map((p) => paramInput(p.name)),
+    ...step.state.map((st) => stateInput(st.key)),
+  ];
   for (const name of names) {
     const old = feeds[name];
     feeds[name] = out[next(name)];
@@ -203,7 +283,12 @@ export function advance(backend: Backend, feeds: Record<string, Feed>, out: Reco
   }
 }
 
-async function observe(s: TrainSetup, step: number, feeds: Record<string, Feed>, out: Record<string, Tensor>) {
+async function observe(
+  s: TrainSetup,
+  step: number,
+  feeds: Record<string, Feed>,
+  out: Record<string, Tensor>,
+) {
   const params: Record<string, Float32Array> = {};
   const grads: Record<string, Float32Array> = {};
   for (const p of s.workload.params) {
@@ -215,7 +300,12 @@ async function observe(s: TrainSetup, step: number, feeds: Record<string, Feed>,
 }
 
 /** Mean loss (and accuracy where the workload counts correct predictions) over the evaluation batches. */
-async function evaluate(program: Program, feeds: Record<string, Feed>, batches: Record<string, HostData>[], workload: Workload) {
+async function evaluate(
+  program: Program,
+  feeds: Record<string, Feed>,
+  batches: Record<string, HostData>[],
+  workload: Workload,
+) {
   let loss = 0;
   let correct = 0;
   let items = 0;
@@ -234,8 +324,17 @@ async function evaluate(program: Program, feeds: Record<string, Feed>, batches: 
 }
 
 /** A checkpoint of the current feeds (read back from the device where needed) and data position. */
-async function snapshot(s: TrainSetup, feeds: Record<string, Feed>, slots: readonly StateSlot[], step: number, wallS: number) {
-  const names = [...s.workload.params.map((p) => paramInput(p.name)), ...slots.map((st) => stateInput(st.key))];
+async function snapshot(
+  s: TrainSetup,
+  feeds: Record<string, Feed>,
+  slots: readonly StateSlot[],
+  step: number,
+  wallS: number,
+) {
+  const names = [
+    ...s.workload.params.map((p) => paramInput(p.name)),
+    ...slots.map((st) => stateInput(st.key)),
+  ];
   const tensors: SavedTensor[] = [];
   for (const name of names) {
     const v = feeds[name];
