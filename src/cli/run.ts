@@ -35,11 +35,11 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
                          (same config; other flags must match); a finished run is left as it is
   --export-onnx FILE     also write the fused step graph (forward, backward, update) as a .onnx file for Netron,
                          once the run is validated
+  -h, --help             this text
 
 SIGINT, SIGTERM or SIGHUP (or the end of the launching npm/deno process) stop the run after the current
 step: tables flushed, a checkpoint saved, the manifest marked "interrupted"; --resume DIR continues it.
-One process writes a run directory at a time (lock file DIR.lock); a second one is refused.
-  -h, --help             this text`;
+One process writes a run directory at a time (lock file DIR.lock); a second one is refused.`;
 
 async function main(argv: string[]): Promise<number> {
   const { overrides, rest } = extractOverrides(argv, ["opt", "model"]);

@@ -66,24 +66,18 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint | null> {
   }
   const where = checkpointPath(dir);
   if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) {
-    throw new Error(
-      `${where} is not an lmo-bench checkpoint (bad magic); delete it to restart the run from scratch`,
-    );
+    throw new Error(`${where} is not an lmo-bench checkpoint (bad magic); delete it to restart the run from scratch`);
   }
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(MAGIC.length, true);
   const start = MAGIC.length + 4;
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(start, start + headerLength)));
   let offset = start + headerLength;
-  const tensors: SavedTensor[] = header.tensors.map(
-    (t: { name: string; shape: number[]; length: number }) => {
-      const end = offset + 4 * t.length;
-      if (end > bytes.length) {
-        throw new Error(`${where} is truncated (tensor ${t.name}); delete it to restart the run`);
-      }
-      const data = new Float32Array(bytes.slice(offset, end).buffer);
-      offset = end;
-      return { name: t.name, shape: t.shape, data };
-    },
-  );
+  const tensors: SavedTensor[] = header.tensors.map((t: { name: string; shape: number[]; length: number }) => {
+    const end = offset + 4 * t.length;
+    if (end > bytes.length) throw new Error(`${where} is truncated (tensor ${t.name}); delete it to restart the run`);
+    const data = new Float32Array(bytes.slice(offset, end).buffer);
+    offset = end;
+    return { name: t.name, shape: t.shape, data };
+  });
   return { step: header.step, wallS: header.wallS, extra: header.extra, tensors };
 }

@@ -43,13 +43,8 @@ function parseImage(spec: string): ImageSource | null {
 }
 
 /** Loads the data named by `spec` for a text or image workload. */
-export async function loadData(
-  kind: "text" | "image",
-  spec: string,
-  tokenizer: TokenizerName,
-): Promise<LoadedData> {
-  const bad = () =>
-    new Error(`--data "${spec}" does not fit a ${kind} workload; use one of: ${DATA_FORMS.join("; ")}`);
+export async function loadData(kind: "text" | "image", spec: string, tokenizer: TokenizerName): Promise<LoadedData> {
+  const bad = () => new Error(`--data "${spec}" does not fit a ${kind} workload; use one of: ${DATA_FORMS.join("; ")}`);
   if (kind === "text") {
     const source = parseText(spec);
     if (!source) throw bad();

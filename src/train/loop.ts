@@ -11,17 +11,7 @@ import type { Optimizer } from "../optim/types.ts";
 import { foldIn, Rng } from "../trace/seeds.ts";
 import { EVALS_TABLE, LAYERS_TABLE, stepsTable } from "../trace/schema.ts";
 import { TableWriter } from "../trace/arrow_stream.ts";
-import {
-  batchInput,
-  buildEvalGraph,
-  DIAGNOSTIC_COLUMNS,
-  gradOutput,
-  next,
-  paramInput,
-  stateInput,
-  type StateSlot,
-  type StepGraph,
-} from "./step.ts";
+import { batchInput, buildEvalGraph, DIAGNOSTIC_COLUMNS, gradOutput, next, paramInput, type StateSlot, stateInput, type StepGraph } from "./step.ts";
 import { type Checkpoint, saveCheckpoint, type SavedTensor } from "./checkpoint.ts";
 
 /** A resumable source of training batches (host arrays keyed by the workload's batch names). */
@@ -145,37 +135,22 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
       feeds.step = new Float32Array([step]);
       const observed = s.observer?.wants(step) ?? false;
       const logsLayers = observed || step % s.layersEvery === 0 || step === s.steps - 1;
-      const out = !logsLayers ? await leanProgram.run(feeds, leanFetches) : await program.run(
-        feeds,
-        observed ? [...logFetches, ...workload.params.map((p) => gradOutput(p.name))] : logFetches,
-      );
+      const out = !logsLayers
+        ? await leanProgram.run(feeds, leanFetches)
+        : await program.run(feeds, observed ? [...logFetches, ...workload.params.map((p) => gradOutput(p.name))] : logFetches);
       loss = Number((await backend.read(out.loss))[0]);
       if (observed) await observe(s, step, feeds, out);
       advance(backend, feeds, out, stepGraph);
       stepMs.push(performance.now() - tStep);
       if (!Number.isFinite(loss)) {
         stepsWriter.append({ step, wall_s: wall(), train_loss: loss, lr, grad_norm: NaN });
-        result = {
-          status: "diverged",
-          steps: step,
-          finalLoss: loss,
-          divergedStep: step,
-          wallS: wall(),
-          stepMs,
-        };
+        result = { status: "diverged", steps: step, finalLoss: loss, divergedStep: step, wallS: wall(), stepMs };
         break;
       }
       const gradNorm = Number((await backend.read(out.grad_norm))[0]);
       const scalars = stepGraph.scalarNames.length ? await backend.read(out.scalars) : new Float32Array();
       const itemsPerS = s.itemsPerStep / (stepMs[stepMs.length - 1] / 1000);
-      const row: Record<string, number> = {
-        step,
-        wall_s: wall(),
-        train_loss: loss,
-        lr,
-        grad_norm: gradNorm,
-        items_per_s: itemsPerS,
-      };
+      const row: Record<string, number> = { step, wall_s: wall(), train_loss: loss, lr, grad_norm: gradNorm, items_per_s: itemsPerS };
       stepGraph.scalarNames.forEach((n, i) => extraScalars.includes(n) && (row[n] = Number(scalars[i])));
       stepsWriter.append(row);
       if (logsLayers) {
@@ -183,23 +158,14 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
         const extra = s.observer?.layerColumns?.(step);
         workload.params.forEach((p, i) => {
           const r = routing.get(p.name);
-          const cells: Record<string, number | string | null> = {
-            step,
-            layer: p.name,
-            role: p.role,
-            norm: r?.norm ?? "",
-          };
+          const cells: Record<string, number | string | null> = { step, layer: p.name, role: p.role, norm: r?.norm ?? "" };
           DIAGNOSTIC_COLUMNS.forEach((c, j) => (cells[c] = diag[i * DIAGNOSTIC_COLUMNS.length + j]));
           layersWriter.append({ ...cells, ...extra?.[p.name] });
         });
       }
       const done = step + 1;
       if (evalProgram && (done % s.evalEvery === 0 || done === s.steps)) {
-        evalsWriter.append({
-          step: done,
-          split: "val",
-          ...await evaluate(evalProgram, feeds, s.evalBatches!, workload),
-        });
+        evalsWriter.append({ step: done, split: "val", ...await evaluate(evalProgram, feeds, s.evalBatches!, workload) });
       }
       s.onProgress?.({ step: done, steps: s.steps, loss, elapsedS: wall(), itemsPerS });
       if (done % s.checkpointEvery === 0 && done < s.steps) {
@@ -218,7 +184,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
     throw error;
   } finally {
     // After a failure (a full disk...), closing may fail too; the first error is the one to report.
-    if (!finalized) { for (const w of writers) closeUnlessFailed(w, failed); }
+    if (!finalized) for (const w of writers) closeUnlessFailed(w, failed);
     await program.release();
     await leanProgram.release();
     await evalProgram?.release();
@@ -248,34 +214,20 @@ export function initialFeeds(
   const saved = new Map((resumeFrom?.tensors ?? []).map((t) => [t.name, t.data]));
   const take = (name: string, shape: number[], fresh: () => Float32Array) => {
     const data = resumeFrom ? saved.get(name) : fresh();
-    if (!data) {
-      throw new Error(`the checkpoint has no tensor "${name}"; it belongs to another model or optimizer`);
-    }
-    if (data.length !== shape.reduce((a, b) => a * b, 1)) {
-      throw new Error(`checkpoint tensor "${name}" has the wrong size`);
-    }
+    if (!data) throw new Error(`the checkpoint has no tensor "${name}"; it belongs to another model or optimizer`);
+    if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`checkpoint tensor "${name}" has the wrong size`);
     feeds[name] = data;
   };
   for (const p of workload.params) {
     take(paramInput(p.name), p.shape, () => p.init(new Rng(foldIn(seed, `init/${p.name}`))));
   }
-  for (const st of slots) {
-    take(stateInput(st.key), st.shape, () => new Float32Array(st.shape.reduce((a, b) => a * b, 1)));
-  }
+  for (const st of slots) take(stateInput(st.key), st.shape, () => new Float32Array(st.shape.reduce((a, b) => a * b, 1)));
   return feeds;
 }
 
 /** Moves each `next/<input>` output of a step into its input slot, freeing the device tensors it replaces. */
-export function advance(
-  backend: Backend,
-  feeds: Record<string, Feed>,
-  out: Record<string, Tensor>,
-  step: StepGraph,
-) {
-  const names = [
-    ...step.params.map((p) => paramInput(p.name)),
-    ...step.state.map((st) => stateInput(st.key)),
-  ];
+export function advance(backend: Backend, feeds: Record<string, Feed>, out: Record<string, Tensor>, step: StepGraph) {
+  const names = [...step.params.map((p) => paramInput(p.name)), ...step.state.map((st) => stateInput(st.key))];
   for (const name of names) {
     const old = feeds[name];
     feeds[name] = out[next(name)];
@@ -283,12 +235,7 @@ export function advance(
   }
 }
 
-async function observe(
-  s: TrainSetup,
-  step: number,
-  feeds: Record<string, Feed>,
-  out: Record<string, Tensor>,
-) {
+async function observe(s: TrainSetup, step: number, feeds: Record<string, Feed>, out: Record<string, Tensor>) {
   const params: Record<string, Float32Array> = {};
   const grads: Record<string, Float32Array> = {};
   for (const p of s.workload.params) {
@@ -300,12 +247,7 @@ async function observe(
 }
 
 /** Mean loss (and accuracy where the workload counts correct predictions) over the evaluation batches. */
-async function evaluate(
-  program: Program,
-  feeds: Record<string, Feed>,
-  batches: Record<string, HostData>[],
-  workload: Workload,
-) {
+async function evaluate(program: Program, feeds: Record<string, Feed>, batches: Record<string, HostData>[], workload: Workload) {
   let loss = 0;
   let correct = 0;
   let items = 0;
@@ -324,17 +266,8 @@ async function evaluate(
 }
 
 /** A checkpoint of the current feeds (read back from the device where needed) and data position. */
-async function snapshot(
-  s: TrainSetup,
-  feeds: Record<string, Feed>,
-  slots: readonly StateSlot[],
-  step: number,
-  wallS: number,
-) {
-  const names = [
-    ...s.workload.params.map((p) => paramInput(p.name)),
-    ...slots.map((st) => stateInput(st.key)),
-  ];
+async function snapshot(s: TrainSetup, feeds: Record<string, Feed>, slots: readonly StateSlot[], step: number, wallS: number) {
+  const names = [...s.workload.params.map((p) => paramInput(p.name)), ...slots.map((st) => stateInput(st.key))];
   const tensors: SavedTensor[] = [];
   for (const name of names) {
     const v = feeds[name];

@@ -3,32 +3,14 @@
  * mini-batch as a single ONNX graph, built once per run. Parameters and optimizer state go in, their next
  * values come out under `next/...` names, so each step's outputs are the next step's inputs.
  */
-import {
-  add,
-  concat,
-  countFlops,
-  exportOnnx,
-  grad,
-  Graph,
-  mul,
-  type OnnxModel,
-  reduceSum,
-  reshape,
-  sqrt,
-  type Tensor,
-} from "../graph/mod.ts";
+import { add, concat, countFlops, exportOnnx, grad, Graph, mul, type OnnxModel, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
 import type { ParamSpec, Workload } from "../models/types.ts";
 import type { LayerDiagnostics, Optimizer } from "../optim/types.ts";
 
 /** The per-layer diagnostics in the order of the columns of the `diagnostics` output. */
 export const DIAGNOSTIC_COLUMNS = ["grad_dual", "momentum_dual", "update_primal", "radius"] as const;
 
-const DIAGNOSTIC_KEYS: readonly (keyof LayerDiagnostics)[] = [
-  "gradDual",
-  "momentumDual",
-  "updatePrimal",
-  "radius",
-];
+const DIAGNOSTIC_KEYS: readonly (keyof LayerDiagnostics)[] = ["gradDual", "momentumDual", "updatePrimal", "radius"];
 
 /** One optimizer state slot (zeros at step 0). */
 export interface StateSlot {
@@ -92,11 +74,7 @@ function stack(xs: Tensor[]): Tensor | null {
  * {@link DIAGNOSTIC_COLUMNS}, `scalars` [n] with {@link StepGraph.scalarNames}, `grad_norm` (global norm of the
  * raw gradient) and `grad/<name>` (raw gradients: fetch them only on the steps that need them).
  */
-export function buildStepGraph(
-  workload: Workload,
-  optimizer: Optimizer,
-  dtype: "float32" | "float64" = "float32",
-): StepGraph {
+export function buildStepGraph(workload: Workload, optimizer: Optimizer, dtype: "float32" | "float64" = "float32"): StepGraph {
   const g = new Graph(dtype);
   const { params, batch } = declareInputs(g, workload);
   const lr = g.input("lr", []);
@@ -108,9 +86,7 @@ export function buildStepGraph(
 
   const slots: StateSlot[] = [];
   const state = (key: string, shape: readonly number[]) => {
-    if (slots.some((s) => s.key === key)) {
-      throw new Error(`optimizer ${optimizer.name} declares state "${key}" twice`);
-    }
+    if (slots.some((s) => s.key === key)) throw new Error(`optimizer ${optimizer.name} declares state "${key}" twice`);
     slots.push({ key, shape: [...shape] });
     return g.input(stateInput(key), shape);
   };
