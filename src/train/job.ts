@@ -107,8 +107,6 @@ export interface RunJobOptions {
    * validated and its directory created (so a refused run overwrites nothing).
    */
   exportOnnx?: string;
-  /** The caller already holds the run directory's lock (src/trace/lock.ts); else runJob takes it. */
-  lockHeld?: boolean;
   /** Stops the run cleanly before its next step (see TrainSetup.stop); the manifest says "interrupted". */
   stop?: AbortSignal;
   /** Called with the routing table text and per-step progress (the CLI draws them). */
@@ -122,7 +120,10 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
   return `reports/runs/${config.workload}-${slug}-${(await configHash(config)).slice(0, 12)}`;
 }
 
-/** Runs one job end to end; see the module comment. */
+/**
+ * Runs one job end to end, holding the run directory's lock (`<dir>.lock`; a second writer is refused with
+ * the owner's pid and host); see the module comment.
+ */
 export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
   const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
   parseBackendName(config.backend);
@@ -147,11 +148,11 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   const dir = options.out ?? await defaultRunDir(config);
   if (options.stop?.aborted) throw new Error(`stopped before the run started (${options.stop.reason})`);
   await Deno.mkdir(dirname(dir), { recursive: true });
-  const lock = options.lockHeld ? null : acquireLock(runLockPath(dir), `run directory ${dir}`);
+  const lock = acquireLock(runLockPath(dir), `run directory ${dir}`);
   try {
     return await trainJob(config, dir, { workload, optimizer, stepGraph, backend, data }, options);
   } finally {
-    lock?.release();
+    lock.release();
   }
 }
 
