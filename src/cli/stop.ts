@@ -1,7 +1,8 @@
 /**
- * Stopping cleanly: SIGINT, SIGTERM and SIGHUP, or the death of the process that launched this one, abort
- * one AbortSignal that the training loop checks between steps (it then flushes its tables, saves a
- * checkpoint and marks the run "interrupted"). A second signal, 2 s or more after the first, exits at once.
+ * Stopping cleanly: SIGINT and SIGTERM, or the death of the process that launched this one, abort one
+ * AbortSignal that the training loop checks between steps (it then flushes its tables, saves a checkpoint
+ * and marks the run "interrupted"). A second signal, 2 s or more after the first, exits at once. A signal
+ * this process started with ignored (`nohup`, a background job of a script) stays ignored.
  *
  * The launcher watch exists because the npm `deno` shim (node_modules/deno/bin.cjs) runs the real deno
  * binary with `child_process.spawnSync` and forwards no signal: killing the command the user launched
@@ -15,10 +16,20 @@ export interface StopReason {
   exitCode: number;
 }
 
-const SIGNALS: [Deno.Signal, number][] = [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]];
+const SIGNALS: [Deno.Signal, number][] = [["SIGINT", 2], ["SIGTERM", 15]];
 const LAUNCHERS = new Set(["deno", "node", "npx", "npm"]);
 const WATCH_MS = 500;
 const REPEAT_MS = 2000;
+
+/** Whether signal `number` was ignored when this process started (Linux: /proc/self/status SigIgn). */
+function ignoredAtStart(number: number): boolean {
+  try {
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+    return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(number - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
 
 /** One /proc entry's command name, parent pid and start time (null when the process is gone). */
 function procStat(pid: number): { comm: string; ppid: number; start: string } | null {
@@ -74,9 +85,15 @@ export function stopOnSignals(): { signal: AbortSignal; reason: () => StopReason
     console.error(`\n${reason.reason}: stopping after the current step (send it again to exit now)`);
     controller.abort(reason.reason);
   };
-  for (const [name, number] of SIGNALS) {
+  // Read before any listener exists: Deno's first signal listener resets every ignored disposition, so an
+  // ignored signal gets a listener that keeps ignoring it.
+  const ignored = SIGNALS.map(([, number]) => ignoredAtStart(number));
+  for (const [i, [name, number]] of SIGNALS.entries()) {
     if (Deno.build.os === "windows" && name !== "SIGINT") continue;
-    Deno.addSignalListener(name, () => stop({ reason: `received ${name}`, exitCode: 128 + number }));
+    Deno.addSignalListener(
+      name,
+      ignored[i] ? () => {} : () => stop({ reason: `received ${name}`, exitCode: 128 + number }),
+    );
   }
   const chain = launcherChain();
   if (chain.length) {
