@@ -9,6 +9,8 @@ import { loadRuns } from "../src/report/assemble.ts";
 import type { SuiteJob } from "../src/suite/types.ts";
 import { readColumns } from "../src/trace/arrow_read.ts";
 import { pathExists } from "../src/trace/fs_util.ts";
+import { TableWriter } from "../src/trace/arrow_stream.ts";
+import { EVALS_TABLE } from "../src/trace/schema.ts";
 import { acquireLock, lockHolder, runLockPath } from "../src/trace/lock.ts";
 import { createRunDir, manifestPath, readManifest, updateStatus } from "../src/trace/run_dir.ts";
 import { checkpointPath } from "../src/train/checkpoint.ts";
@@ -219,6 +221,51 @@ async function hasNode(): Promise<boolean> {
   }
 }
 
+Deno.test({
+  name: "stopOnSignals: SIGTERM aborts with exit code 143; a SIGINT ignored at start stays ignored",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const code = `import { stopOnSignals } from ${JSON.stringify(new URL("src/cli/stop.ts", REPO).href)};
+      const s = stopOnSignals();
+      s.signal.addEventListener("abort", () => { console.log("aborted " + s.reason().exitCode); Deno.exit(0); });
+      console.log("ready");
+      setInterval(() => {}, 1000);`;
+    const child = new Deno.Command("bash", {
+      args: ["-c", `trap '' INT; exec "$0" eval "$1"`, Deno.execPath(), code],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.equal((await lines.read()).value?.trim(), "ready");
+    child.kill("SIGINT");
+    await sleep(500);
+    assert.ok(alive(child.pid), "the ignored SIGINT neither stops nor kills it");
+    child.kill("SIGTERM");
+    assert.equal((await lines.read()).value?.trim(), "aborted 143");
+    lines.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+    assert.equal((await child.status).code, 0);
+  },
+});
+
+Deno.test("reproduce stops between jobs once asked to; the unstarted job's directory is never made", () =>
+  withTempDir(async (out) => {
+    const stop = new AbortController();
+    const summaries = await reproduceJobs(JOBS, {
+      out,
+      print: () => stop.abort(),
+      progress: false,
+      stop: stop.signal,
+    });
+    assert.equal(summaries.length, 1);
+    assert.equal(summaries[0].status, "done");
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(`${out}/runs`))).filter((e) => e.isDirectory).length,
+      1,
+    );
+    assert.equal(lockHolder(`${out}/reproduce.lock`), null, "the output folder's lock is released");
+  }));
+
 Deno.test("--resume: a finished short run is left untouched; a run without its checkpoint restarts from step 0", () =>
   withTempDir(async (root) => {
     const reference = await runJob(BASE, { out: `${root}/ref` });
@@ -319,7 +366,7 @@ async function smallTmpfs(root: string, size: string): Promise<string | null> {
 }
 
 async function unmount(mnt: string): Promise<void> {
-  await new Deno.Command("umount", { args: [mnt] }).output();
+  await new Deno.Command("umount", { args: ["-l", mnt] }).output();
 }
 
 /** Files with a temporary name (tempSibling's ".tmp-"/".partial-" suffixes) under `dir`. */
@@ -329,6 +376,19 @@ async function tempFiles(dir: string): Promise<string[]> {
     if (/\.(tmp|partial)-[0-9a-f]{8}$/.test(e.name)) found.push(e.name);
   }
   return found;
+}
+
+/** Fills the file system of `path` to the last byte with a file at `path`; returns that path. */
+async function fill(path: string): Promise<string> {
+  const file = await Deno.open(path, { create: true, write: true });
+  try {
+    for (;;) await file.write(new Uint8Array(4096));
+  } catch (error) {
+    assert.equal((error as { code?: string }).code, "ENOSPC");
+  } finally {
+    file.close();
+  }
+  return path;
 }
 
 Deno.test("disk full: the error names the path, no temporary file stays, the run is marked failed", async (t) => {
@@ -353,16 +413,36 @@ Deno.test("disk full: the error names the path, no temporary file stays, the run
         assert.equal(lockHolder(runLockPath(dir)), null);
         await Deno.remove(dir, { recursive: true });
       });
+      await t.step("a table flush on a full disk is cut back to its last complete batch", async () => {
+        const dir = `${mnt}/table`;
+        await Deno.mkdir(dir);
+        const writer = await TableWriter.open(dir, EVALS_TABLE);
+        writer.append({ step: 1, split: "val", loss: 1.5, accuracy: null });
+        writer.flush();
+        const size = (await Deno.stat(writer.path)).size;
+        const filler = await fill(`${mnt}/filler`);
+        try {
+          for (let i = 0; i < 300; i++) {
+            writer.append({ step: 2 + i, split: "v".repeat(100), loss: i, accuracy: null });
+          }
+          assert.throws(() => writer.flush(), new RegExp(`cannot write ${writer.path}: .*No space left`));
+          assert.equal((await Deno.stat(writer.path)).size, size, "the partial batch is cut off");
+          assert.deepEqual((await readColumns(dir, "evals")).step, [1]);
+        } finally {
+          await Deno.remove(filler);
+        }
+        writer.close();
+        assert.equal(
+          (await readColumns(dir, "evals")).step.length,
+          301,
+          "with space again, the rows kept are written",
+        );
+        await Deno.remove(dir, { recursive: true });
+      });
       await t.step("a disk with no byte left still gets the failed status", async () => {
         const dir = `${mnt}/full`;
         await createRunDir(dir, { name: "x", config: { a: 1 }, seeds: {}, backend: {}, routing: [] });
-        const filler = await Deno.open(`${mnt}/filler`, { create: true, write: true });
-        try {
-          for (;;) await filler.write(new Uint8Array(4096));
-        } catch (error) {
-          assert.equal((error as { code?: string }).code, "ENOSPC");
-        }
-        filler.close();
+        await fill(`${mnt}/filler`);
         await updateStatus(dir, { status: "failed", error: "disk full" });
         assert.equal((await readManifest(dir)).status, "failed");
         assert.deepEqual(await tempFiles(dir), []);
