@@ -37,7 +37,7 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
                          once the run is validated
   -h, --help             this text
 
-SIGINT, SIGTERM or SIGHUP (or the end of the launching npm/deno process) stop the run after the current
+SIGINT or SIGTERM (or the end of the launching npm/deno process) stop the run after the current
 step: tables flushed, a checkpoint saved, the manifest marked "interrupted"; --resume DIR continues it.
 One process writes a run directory at a time (lock file DIR.lock); a second one is refused.`;
 
