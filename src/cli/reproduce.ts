@@ -1,8 +1,8 @@
 /**
  * `deno task reproduce`: runs the papers' experiments as suites (benchmarks/suites) and builds one report
  * with a verdict per paper claim. Every job trains into `<out>/runs/<job slug>-<config hash 12>`, so a
- * rerun finds its finished runs and skips them, resumes interrupted ones from their checkpoint and restarts
- * the rest: an interrupted reproduce continues where it stopped. `--shard i/N` runs every N-th job (plus
+ * rerun finds its finished runs and skips them and resumes the others from their checkpoint (from step 0
+ * without one), deleting nothing: an interrupted reproduce continues where it stopped. `--shard i/N` runs every N-th job (plus
  * any earlier job whose fit one of them needs) and prints the `deno task report` command that merges the
  * shards' folders.
  */

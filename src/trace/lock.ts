@@ -90,7 +90,7 @@ export function acquireLock(path: string, what: string): DirLock {
       pid: Deno.pid,
       host: Deno.hostname(),
       since: new Date().toISOString(),
-      command: ["deno", ...Deno.args].join(" ").slice(0, 300),
+      command: [Deno.mainModule.split("/").pop(), ...Deno.args].join(" ").slice(0, 300),
     };
     file.truncateSync(0);
     file.seekSync(0, Deno.SeekMode.Start);

@@ -3,7 +3,8 @@
  * its hash, seeds, versions, backend, git revision, routing table and status; the tables sit beside it.
  *
  * A run directory appears whole or not at all: it is built under a temporary sibling name and renamed into
- * place once its manifest is written, and every later manifest write replaces the file atomically.
+ * place once its manifest is written, and every later manifest write replaces the file atomically (on a
+ * full disk, see {@link writeManifest}).
  */
 
 import { dirname } from "node:path";
