@@ -7,7 +7,8 @@
  * The launcher watch exists because the npm `deno` shim (node_modules/deno/bin.cjs) runs the real deno
  * binary with `child_process.spawnSync` and forwards no signal: killing the command the user launched
  * (`npx deno task ...`, node) leaves `deno task` and this process running. So on Linux this process
- * notes its chain of deno and node ancestors at start and stops when any of them is gone.
+ * notes its chain of deno and node ancestors at start and ends (or, training, stops cleanly) when any of
+ * them is gone.
  */
 
 /** Why a run was asked to stop, and the exit code that reports it (128 + signal number). */
@@ -62,6 +63,32 @@ export function launcherChain(): { pid: number; comm: string; start: string }[] 
   return chain;
 }
 
+/** What the launcher watch does when a launcher ends: exit, unless {@link stopOnSignals} made it stop cleanly. */
+let onLauncherEnd = (reason: StopReason): void => {
+  console.error(`\n${reason.reason}: exiting`);
+  Deno.exit(reason.exitCode);
+};
+let watching = false;
+
+/**
+ * Ends this process when one of its deno/node launchers ends (see the module comment), so that no command
+ * outlives the one the user killed. Every command starts it (src/cli/args.ts runMain); training commands
+ * turn the exit into a clean stop with {@link stopOnSignals}.
+ */
+export function watchLauncher(): void {
+  if (watching) return;
+  watching = true;
+  const chain = launcherChain();
+  if (!chain.length) return;
+  const timer = setInterval(() => {
+    const gone = chain.find((p) => procStat(p.pid)?.start !== p.start);
+    if (!gone) return;
+    clearInterval(timer);
+    onLauncherEnd({ reason: `the launching process ${gone.pid} (${gone.comm}) ended`, exitCode: 128 + 15 });
+  }, WATCH_MS);
+  Deno.unrefTimer(timer);
+}
+
 let installed: { signal: AbortSignal; reason: () => StopReason | null } | null = null;
 
 /**
@@ -95,16 +122,8 @@ export function stopOnSignals(): { signal: AbortSignal; reason: () => StopReason
       ignored[i] ? () => {} : () => stop({ reason: `received ${name}`, exitCode: 128 + number }),
     );
   }
-  const chain = launcherChain();
-  if (chain.length) {
-    const timer = setInterval(() => {
-      const gone = chain.find((p) => procStat(p.pid)?.start !== p.start);
-      if (!gone) return;
-      clearInterval(timer);
-      stop({ reason: `the launching process ${gone.pid} (${gone.comm}) ended`, exitCode: 128 + 15 });
-    }, WATCH_MS);
-    Deno.unrefTimer(timer);
-  }
+  onLauncherEnd = stop;
+  watchLauncher();
   installed = { signal: controller.signal, reason: () => why };
   return installed;
 }
