@@ -14,7 +14,8 @@ import { EVALS_TABLE } from "../src/trace/schema.ts";
 import { acquireLock, lockHolder, runLockPath } from "../src/trace/lock.ts";
 import { createRunDir, manifestPath, readManifest, updateStatus } from "../src/trace/run_dir.ts";
 import { checkpointPath } from "../src/train/checkpoint.ts";
-import { type JobConfig, runJob } from "../src/train/job.ts";
+import type { JobConfig } from "../src/contracts/job_config.ts";
+import { runJob } from "../src/train/job.ts";
 import { withTempDir } from "./helpers/temp.ts";
 
 const REPO = new URL("../", import.meta.url);
