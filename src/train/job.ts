@@ -6,7 +6,8 @@ import { dirname } from "node:path";
 import { makeWorkload } from "../models/presets.ts";
 import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
 import type { Optimizer } from "../optim/types.ts";
-import { type BackendName, openBackend, parseBackendName } from "../runtime/mod.ts";
+import type { Workload } from "../models/types.ts";
+import { type BackendName, type GraphOptimization, openBackend, parseBackendName } from "../runtime/mod.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { pathExists, writeFileAtomic } from "../trace/fs_util.ts";
@@ -19,6 +20,7 @@ import { GEOMETRIES, type JobConfig } from "../contracts/job_config.ts";
 import { SmoothnessObserver } from "../smoothness/estimator.ts";
 import { train, type TrainResult } from "./loop.ts";
 import { buildStepGraph } from "./step.ts";
+import { type MemoryPlan, planMemory } from "./memory_plan.ts";
 
 /** Defaults of every optional field of a job config. */
 export const JOB_DEFAULTS: Omit<JobConfig, "workload" | "optimizer"> = {
@@ -73,6 +75,11 @@ export interface RunJobOptions {
    */
   resolvedOpt?: Record<string, OptionValue>;
   /**
+   * ORT's graph optimization level (default "all"). Kept out of the hashed config: it changes no math, only
+   * float rounding; the manifest's backend info records it. The regression check varies it.
+   */
+  graphOptimization?: GraphOptimization;
+  /**
    * Also write the step graph as a standard .onnx file (opens in Netron) to this path, once the run is
    * validated and its directory created (so a refused run overwrites nothing).
    */
@@ -91,14 +98,19 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
 }
 
 /**
- * Runs one job end to end, holding the run directory's lock (`<dir>.lock`; a second writer is refused with
- * the owner's pid and host); see the module comment.
+ * Validates a job config and builds what it trains, touching no disk and no backend: the full config, data,
+ * workload, optimizer, step graph and batch sizes. Everything that can fail on bad input fails here.
  */
-export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
+async function prepareJob(input: JobInput, resolvedOpt: Record<string, OptionValue> = {}) {
   const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
   parseBackendName(config.backend);
   for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+  }
+  const accum = config.accum ?? 1;
+  if (accum === 1) delete config.accum; // one micro-batch a step hashes as a config without the field
+  if (!Number.isInteger(accum) || accum < 1) {
+    throw new Error(`accum must be a positive integer (micro-batches per step), got ${accum}`);
   }
   checkSeed(config.seed);
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
@@ -108,42 +120,65 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
     throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
   }
 
-  // Everything that can fail on bad input fails here, before a run directory exists.
   const probe = makeWorkload(config.workload, config.model);
   const data = await loadData(probe.kind, config.data, config.tokenizer);
   const workload = makeWorkload(config.workload, { ...data.modelOverrides, ...config.model });
-  const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...options.resolvedOpt });
-  const stepGraph = buildStepGraph(workload, optimizer);
-  const backend = await openBackend(config.backend, { threads: config.threads });
+  const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...resolvedOpt });
+  const stepGraph = buildStepGraph(workload, optimizer, "float32", accum);
+  return { config, data, workload, optimizer, stepGraph, sizes: stepSizes(workload, accum) };
+}
+
+/** A job config as callers give it: defaults fill the rest. */
+export type JobInput = Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">;
+
+/** The memory and FLOPs plan of a job, from its graphs, without training (`deno task run --dry-run`). */
+export async function planJob(input: JobInput): Promise<{ plan: MemoryPlan; kind: "text" | "image" }> {
+  const { config, workload, stepGraph, sizes } = await prepareJob(input);
+  const plan = planMemory(workload, stepGraph, sizes, { steps: config.steps, evaluates: config.evalBatches > 0 });
+  return { plan, kind: workload.kind };
+}
+
+/**
+ * Runs one job end to end, holding the run directory's lock (`<dir>.lock`; a second writer is refused with
+ * the owner's pid and host); see the module comment.
+ */
+export async function runJob(input: JobInput, options: RunJobOptions = {}): Promise<JobOutcome> {
+  // Everything that can fail on bad input fails here, before a run directory exists.
+  const prepared = await prepareJob(input, options.resolvedOpt);
+  const { config } = prepared;
+  const backend = await openBackend(config.backend, {
+    threads: config.threads,
+    graphOptimization: options.graphOptimization,
+  });
   const dir = options.out ?? await defaultRunDir(config);
   if (options.stop?.aborted) throw new Error(`stopped before the run started (${options.stop.reason})`);
   await Deno.mkdir(dirname(dir), { recursive: true });
   const lock = acquireLock(runLockPath(dir), `run directory ${dir}`);
   try {
-    return await trainJob(config, dir, { workload, optimizer, stepGraph, backend, data }, options);
+    return await trainJob(dir, { ...prepared, backend }, options);
   } finally {
     lock.release();
   }
 }
 
-/** What {@link runJob} has built and checked before it touches the run directory. */
-interface Prepared {
-  workload: ReturnType<typeof makeWorkload>;
-  optimizer: Optimizer;
-  stepGraph: ReturnType<typeof buildStepGraph>;
-  backend: Awaited<ReturnType<typeof openBackend>>;
-  data: Awaited<ReturnType<typeof loadData>>;
-}
-
 /** Creates or resumes the run directory (whose lock the caller holds), trains, and records the ending. */
-async function trainJob(config: JobConfig, dir: string, p: Prepared, options: RunJobOptions): Promise<JobOutcome> {
-  const { workload, optimizer, stepGraph, backend, data } = p;
+async function trainJob(
+  dir: string,
+  p: Awaited<ReturnType<typeof prepareJob>> & { backend: Awaited<ReturnType<typeof openBackend>> },
+  options: RunJobOptions,
+): Promise<JobOutcome> {
+  const { config, data, workload, optimizer, stepGraph, sizes, backend } = p;
   const existed = pathExists(dir);
   const routing = optimizer.route(workload.params);
   const manifest = await createRunDir(dir, {
     name: `${config.workload} / ${config.optimizer}`,
     config,
-    resolved: { workload: workload.config, optimizer: optimizer.hyper, data: data.description },
+    resolved: {
+      workload: workload.config,
+      optimizer: optimizer.hyper,
+      data: data.description,
+      step_batch: sizes.record,
+    },
     seeds: { master: config.seed, init: config.seed, data: foldIn(config.seed, "data/train") },
     backend: { ...backend.info() },
     routing,
@@ -152,8 +187,6 @@ async function trainJob(config: JobConfig, dir: string, p: Prepared, options: Ru
     if (options.exportOnnx) writeFileAtomic(options.exportOnnx, stepGraph.model.bytes);
     return { ...await finishedOutcome(dir), dir, configHash: manifest.config_hash, start: "finished" };
   }
-  const batch = Number(workload.config.batch);
-  const context = workload.kind === "text" ? Number(workload.config.context) : null;
   try {
     if (options.exportOnnx) writeFileAtomic(options.exportOnnx, stepGraph.model.bytes);
     const resuming = options.resume === true && existed;
@@ -168,12 +201,12 @@ async function trainJob(config: JobConfig, dir: string, p: Prepared, options: Ru
       dir,
       steps: config.steps,
       seed: config.seed,
-      train: data.train(batch, context, foldIn(config.seed, "data/train")),
-      evalBatches: data.evalBatches(batch, context, config.evalBatches),
+      train: data.train(sizes.microBatch, sizes.context, foldIn(config.seed, "data/train")),
+      evalBatches: data.evalBatches(sizes.microBatch, sizes.context, config.evalBatches),
       evalEvery: config.evalEvery,
       checkpointEvery: config.checkpointEvery,
       layersEvery: config.layersEvery,
-      itemsPerStep: batch * (context ?? 1),
+      itemsPerStep: sizes.itemsPerStep,
       resumeFrom: checkpoint,
       resume: resuming,
       stop: options.stop,
@@ -197,6 +230,18 @@ async function trainJob(config: JobConfig, dir: string, p: Prepared, options: Ru
     }
     throw e;
   }
+}
+
+/**
+ * The batch sizes of one optimizer step: micro-batch, context (text workloads), samples per step over all
+ * its micro-batches, and the record the manifest keeps of them (`resolved.step_batch`).
+ */
+export function stepSizes(workload: Workload, accum: number) {
+  const microBatch = Number(workload.config.batch);
+  const context = workload.kind === "text" ? Number(workload.config.context) : null;
+  const itemsPerStep = accum * microBatch * (context ?? 1);
+  const per = context === null ? "images_per_step" : "tokens_per_step";
+  return { microBatch, context, itemsPerStep, record: { micro_batch: microBatch, accum, [per]: itemsPerStep } };
 }
 
 /** A preset by name, or the optimizer of a user module given by path (anything with a "/" or a .ts/.js ending). */
