@@ -7,7 +7,7 @@ import { makeWorkload } from "../models/presets.ts";
 import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
 import type { Optimizer } from "../optim/types.ts";
 import type { Workload } from "../models/types.ts";
-import { type BackendName, type GraphOptimization, openBackend, parseBackendName } from "../runtime/mod.ts";
+import { type GraphOptimization, openBackend, parseBackendName } from "../runtime/mod.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { pathExists, writeFileAtomic } from "../trace/fs_util.ts";
