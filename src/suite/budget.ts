@@ -24,14 +24,14 @@ export const IDLE_COSTS: Readonly<Record<string, WorkloadCost>> = {
   "nanogpt-tiny": { stepS: 0.05, setupS: 1.5, pairS: { scion: 5, euclidean: 0.2 }, evalBatchS: 0.02 },
   "nanogpt-tiny-modded": { stepS: 0.05, setupS: 1.5, pairS: { scion: 5, euclidean: 0.2 }, evalBatchS: 0.02 },
   "cnn-tiny": { stepS: 0.025, setupS: 0.8, pairS: { scion: 0.1, euclidean: 0.05 }, evalBatchS: 0.01 },
-  "nanogpt-small": { stepS: 0.145, setupS: 2, pairS: { scion: 7.5, euclidean: 0.3 }, evalBatchS: 0.05 },
-  "nanogpt-small-modded": {
+  "nanogpt-mini": { stepS: 0.145, setupS: 2, pairS: { scion: 7.5, euclidean: 0.3 }, evalBatchS: 0.05 },
+  "nanogpt-mini-modded": {
     stepS: 0.145,
     setupS: 2,
     pairS: { scion: 7.5, euclidean: 0.3 },
     evalBatchS: 0.05,
   },
-  "cnn-small": { stepS: 0.044, setupS: 1, pairS: { scion: 0.2, euclidean: 0.1 }, evalBatchS: 0.02 },
+  "cnn-mini": { stepS: 0.044, setupS: 1, pairS: { scion: 0.2, euclidean: 0.1 }, evalBatchS: 0.02 },
 };
 
 /** Estimated seconds of one job on the idle reference machine, or undefined for an unmeasured workload. */

@@ -49,12 +49,13 @@
  * | set-up, report   |      |         | 15 s                                                            |
  * | total            | 160  |         | 1455 s + extension: about 1700 s = 28 min (worst case 32 min)   |
  *
- * The small budget (idle 2-core machine, 3 seeds). The old small models (nanogpt-small 6 x 6, d 384, ctx 256,
- * batch 32: 11.2 s a step, ~580 GFLOP; cnn-small 32/64/64, batch 256) made a small reproduce take days. The
- * new ones sit between tiny and that: nanogpt-small 6 layers x 4 heads, d 128, ctx 128, batch 12 (2x the
- * tokens of a tiny step, 1.5x the hidden matrices) and cnn-small 16/32/32, batch 64. Measured by an
- * interleaved timing against the tiny models in one process (6 rounds of 3 steps, load average 15-22, so
- * the ratios are noisy): nanogpt-small / nanogpt-tiny median 2.87 (1.71-4.66), cnn-small / cnn-tiny median
+ * The small budget (idle 2-core machine, 3 seeds). The small-named models (nanogpt-small 6 x 6, d 384, ctx
+ * 256, batch 32: 11.2 s a step, ~580 GFLOP; cnn-small 32/64/64, batch 256) would make a small reproduce take
+ * days; they stay as the performance benchmark's models. The small scale trains models between tiny and
+ * those: nanogpt-mini 6 layers x 4 heads, d 128, ctx 128, batch 12 (2x the tokens of a tiny step, 1.5x the
+ * hidden matrices) and cnn-mini 16/32/32, batch 64. Measured by an interleaved timing against the tiny models
+ * in one process (6 rounds of 3 steps, load average 15-22, so the ratios are noisy): nanogpt-mini /
+ * nanogpt-tiny median 2.87 (1.71-4.66), cnn-mini / cnn-tiny median
  * 1.75 (1.15-2.37); at the tiny models' idle costs that is about 0.145 s and 0.044 s a step. A modded pair
  * costs about 1.5 x 5 = 7.5 s (36 matrices of the same width; estimated, not measured).
  *
@@ -153,9 +154,9 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     tokenizer: "char",
   },
   small: {
-    gpt: "nanogpt-small",
-    gptModded: "nanogpt-small-modded",
-    cnn: "cnn-small",
+    gpt: "nanogpt-mini",
+    gptModded: "nanogpt-mini-modded",
+    cnn: "cnn-mini",
     sweepSteps: 300,
     cnnSweepSteps: 300,
     smoothnessSteps: 400,
