@@ -36,7 +36,7 @@ Finished runs are reused, interrupted ones resumed: rerun the same command to co
   --suite NAME       ${SUITES.map((s) => s.name).join(" | ")} | all (default all)
   --seeds N          seeds per job (default 1)
   --backend NAME     ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
-  --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads}; 1 on wasm, see defaultThreads)
+  --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads} on every backend)
   --data SPEC        data of the language-model jobs, as deno task run --data takes it (e.g. fineweb:DIR)
   --out DIR          output folder (default reports/reproduce-<scale>): runs/, fits/, index.html, one .svg per chart
   --shard i/N        run every N-th job starting at i (0-based) and print the command that merges the shards

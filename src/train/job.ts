@@ -68,12 +68,11 @@ export const JOB_DEFAULTS: Omit<JobConfig, "workload" | "optimizer"> = {
 };
 
 /**
- * The thread count a job gets when none is given: 2, except 1 on wasm, where onnxruntime-web's pthread pool
- * in Deno intermittently hangs the first run of a large graph with 2 threads (3 of 8 nanogpt-tiny runs
- * here; small graphs are unaffected). Pass threads explicitly to override.
+ * The thread count a job gets when none is given: {@link JOB_DEFAULTS}.threads on every backend. wasm once
+ * defaulted to 1 because two threads hung intermittently in Deno; src/runtime/wasm.ts has the cause and fix.
  */
-export function defaultThreads(backend: string): number {
-  return backend === "wasm" ? 1 : JOB_DEFAULTS.threads;
+export function defaultThreads(_backend: string): number {
+  return JOB_DEFAULTS.threads;
 }
 
 /** How a job ended and where its run directory is. */
@@ -108,18 +107,31 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
 }
 
 /** Runs one job end to end; see the module comment. */
-export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
-  const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
+export async function runJob(
+  input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">,
+  options: RunJobOptions = {},
+): Promise<JobOutcome> {
+  const config: JobConfig = {
+    ...JOB_DEFAULTS,
+    threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend),
+    ...input,
+  };
   parseBackendName(config.backend);
-  for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+  for (
+    const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const
+  ) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) {
+      throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+    }
   }
   if (!Number.isInteger(config.seed)) throw new Error(`seed must be an integer, got ${config.seed}`);
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
   if (!GEOMETRIES.includes(config.smoothnessNorms)) {
-    throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
+    throw new Error(
+      `smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`,
+    );
   }
 
   // Everything that can fail on bad input fails here, before a run directory exists.
@@ -171,7 +183,11 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
       onProgress: options.onProgress,
     });
     if (result.status === "diverged") {
-      await updateStatus(dir, { status: "diverged", diverged_step: result.divergedStep!, wall_s: result.wallS });
+      await updateStatus(dir, {
+        status: "diverged",
+        diverged_step: result.divergedStep!,
+        wall_s: result.wallS,
+      });
     } else {
       await updateStatus(dir, { status: "done", wall_s: result.wallS });
     }
@@ -183,7 +199,10 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
 }
 
 /** A preset by name, or the optimizer of a user module given by path (anything with a "/" or a .ts/.js ending). */
-export async function loadOptimizer(nameOrPath: string, overrides: Record<string, OptionValue>): Promise<Optimizer> {
+export async function loadOptimizer(
+  nameOrPath: string,
+  overrides: Record<string, OptionValue>,
+): Promise<Optimizer> {
   if (!/[/\\]|\.(ts|js|mjs)$/.test(nameOrPath)) return makeOptimizer(nameOrPath, overrides);
   return (await loadOptimizerModule(nameOrPath)).makeOptimizer(overrides);
 }
