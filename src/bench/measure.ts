@@ -17,6 +17,8 @@ import { summarizeTimes } from "../cli/timing.ts";
 /** One benchmark row (the `--json` line format). */
 export interface BenchRow {
   workload: string;
+  /** The workload preset's overridden options ({} for the preset itself). */
+  model: Record<string, unknown>;
   backend: string;
   threads: number;
   optimizer: string;
@@ -83,15 +85,19 @@ export function peakRssMb(): number {
   }
 }
 
-/** Measures one (workload, optimizer) on a backend: `steps` timed steps after 3 warmup steps. */
+/**
+ * Measures one (workload, optimizer) on a backend: `steps` timed steps after 3 warmup steps; `overrides`
+ * change the workload preset's options (e.g. `{ width: 256, heads: 8 }`).
+ */
 export async function measureStep(
   backend: Backend,
   workloadName: string,
   optimizerName: string,
   steps: number,
   peakGflops: number,
+  overrides: Record<string, unknown> = {},
 ): Promise<BenchRow> {
-  const workload = makeWorkload(workloadName);
+  const workload = makeWorkload(workloadName, overrides);
   const stepGraph = buildStepGraph(workload, makeOptimizer(optimizerName));
   const rng = new Rng(7);
   const batch = syntheticBatch(workload, rng);
@@ -125,6 +131,7 @@ export async function measureStep(
   const gflops = stepGraph.flops / (s.medianMs / 1e3) / 1e9;
   return {
     workload: workloadName,
+    model: overrides,
     backend: backend.name,
     threads: backend.info().threads,
     optimizer: optimizerName,

@@ -107,31 +107,18 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
 }
 
 /** Runs one job end to end; see the module comment. */
-export async function runJob(
-  input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">,
-  options: RunJobOptions = {},
-): Promise<JobOutcome> {
-  const config: JobConfig = {
-    ...JOB_DEFAULTS,
-    threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend),
-    ...input,
-  };
+export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
+  const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
   parseBackendName(config.backend);
-  for (
-    const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const
-  ) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) {
-      throw new Error(`${key} must be a positive integer, got ${config[key]}`);
-    }
+  for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
   }
   if (!Number.isInteger(config.seed)) throw new Error(`seed must be an integer, got ${config.seed}`);
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
   if (!GEOMETRIES.includes(config.smoothnessNorms)) {
-    throw new Error(
-      `smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`,
-    );
+    throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
   }
 
   // Everything that can fail on bad input fails here, before a run directory exists.
@@ -183,11 +170,7 @@ export async function runJob(
       onProgress: options.onProgress,
     });
     if (result.status === "diverged") {
-      await updateStatus(dir, {
-        status: "diverged",
-        diverged_step: result.divergedStep!,
-        wall_s: result.wallS,
-      });
+      await updateStatus(dir, { status: "diverged", diverged_step: result.divergedStep!, wall_s: result.wallS });
     } else {
       await updateStatus(dir, { status: "done", wall_s: result.wallS });
     }
@@ -199,10 +182,7 @@ export async function runJob(
 }
 
 /** A preset by name, or the optimizer of a user module given by path (anything with a "/" or a .ts/.js ending). */
-export async function loadOptimizer(
-  nameOrPath: string,
-  overrides: Record<string, OptionValue>,
-): Promise<Optimizer> {
+export async function loadOptimizer(nameOrPath: string, overrides: Record<string, OptionValue>): Promise<Optimizer> {
   if (!/[/\\]|\.(ts|js|mjs)$/.test(nameOrPath)) return makeOptimizer(nameOrPath, overrides);
   return (await loadOptimizerModule(nameOrPath)).makeOptimizer(overrides);
 }
