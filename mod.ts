@@ -16,3 +16,4 @@ export * as trace from "./src/trace/mod.ts";
 export * as smoothness from "./src/smoothness/mod.ts";
 export * as report from "./src/report/mod.ts";
 export * as suite from "./src/suite/mod.ts";
+export * as contracts from "./src/contracts/mod.ts";

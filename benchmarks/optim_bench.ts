@@ -7,8 +7,9 @@
  *   deno run -A benchmarks/optim_bench.ts [runs]     a table of min / median ms per preset and backend,
  *                                                    without and with the per-layer diagnostics
  */
-import type { ParamSpec, Role } from "../src/models/types.ts";
-import { makeOptimizer, presetNames, UpdateStepper } from "../src/optim/mod.ts";
+import type { ParamSpec, Role } from "../src/contracts/params.ts";
+import { makeOptimizer, presetNames } from "../src/optim/mod.ts";
+import { UpdateStepper } from "../src/train/update_stepper.ts";
 import { type Backend, type HostData, openBackend } from "../src/runtime/mod.ts";
 import { Rng } from "../src/trace/seeds.ts";
 

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
-import { SUITES } from "../benchmarks/suites/mod.ts";
-import { SCALE_SETTINGS } from "../benchmarks/suites/scales.ts";
+import { SUITES } from "../src/suite/definitions/mod.ts";
+import { SCALE_SETTINGS } from "../src/suite/scales.ts";
 import { jobsWithDependencies, reproduceJobs } from "../src/cli/reproduce.ts";
 import { makeOptimizer } from "../src/optim/mod.ts";
 import {

@@ -5,7 +5,7 @@
  * Momo's bounds, the stale nuclear norm, overrides, routing, schedules, fit files and user modules.
  */
 import assert from "node:assert/strict";
-import type { ParamSpec, Role } from "../src/models/types.ts";
+import type { ParamSpec, Role } from "../src/contracts/params.ts";
 import { openBackend } from "../src/runtime/mod.ts";
 import { Rng } from "../src/trace/seeds.ts";
 import {
@@ -17,8 +17,8 @@ import {
   type OptionValue,
   presetNames,
   scheduleFactor,
-  UpdateStepper,
 } from "../src/optim/mod.ts";
+import { UpdateStepper } from "../src/train/update_stepper.ts";
 import { dot, type Mat, mat, newtonSchulz5, polarExpress } from "./helpers/linalg.ts";
 
 const spec = (name: string, shape: number[], role: Role): ParamSpec => ({

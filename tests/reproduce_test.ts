@@ -3,7 +3,7 @@
  * handed to dependent jobs, and resuming or restarting interrupted runs.
  */
 import assert from "node:assert/strict";
-import { SUITES } from "../benchmarks/suites/mod.ts";
+import { SUITES } from "../src/suite/definitions/mod.ts";
 import {
   jobSlug,
   jobsWithDependencies,

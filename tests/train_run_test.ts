@@ -7,7 +7,8 @@ import { Buffer } from "node:buffer";
 import pl from "nodejs-polars";
 import { readColumns } from "../src/trace/arrow_read.ts";
 import { readManifest } from "../src/trace/run_dir.ts";
-import { type JobConfig, runJob } from "../src/train/job.ts";
+import type { JobConfig } from "../src/contracts/job_config.ts";
+import { runJob } from "../src/train/job.ts";
 import { withTempDir } from "./helpers/temp.ts";
 
 /** A nanogpt-tiny shrunk to run a step in milliseconds. */

@@ -12,7 +12,7 @@ import { type Feed, Program } from "../runtime/program.ts";
 import { Rng } from "../trace/seeds.ts";
 import { advance, initialFeeds } from "../train/loop.ts";
 import { batchInput, buildGradGraph, buildStepGraph } from "../train/step.ts";
-import { summarizeTimes } from "../cli/timing.ts";
+import { summarizeTimes } from "../stats/times.ts";
 
 /** One benchmark row (the `--json` line format). */
 export interface BenchRow {

@@ -8,7 +8,7 @@ import { exportOnnx, grad, Graph, linear, mul, relu, softmaxCrossEntropy, sub, t
 import { availableBackends, type BackendName, openBackend, parseBackendName } from "../runtime/mod.ts";
 import { type Feed, Program } from "../runtime/program.ts";
 import { Rng } from "../trace/seeds.ts";
-import { summarizeTimes } from "./timing.ts";
+import { summarizeTimes } from "../stats/times.ts";
 
 const HELP = `deno task demo [--steps 300] [--lr 0.2] [--batch 256] [--hidden 64] [--backend native|wasm|webgpu] [--threads N]
 

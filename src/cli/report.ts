@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { assembleReport, inferScale, loadRuns, verdictTableText } from "../report/assemble.ts";
-import { type Scale, SCALES } from "../report/claims.ts";
+import { type Scale, SCALES } from "../suite/scales.ts";
 import { writeReport } from "../report/html.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { manifestPath } from "../trace/run_dir.ts";

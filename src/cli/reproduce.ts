@@ -7,10 +7,10 @@
  * shards' folders.
  */
 import { parseArgs } from "node:util";
-import { selectSuites, SUITES } from "../../benchmarks/suites/mod.ts";
+import { selectSuites, SUITES } from "../suite/definitions/mod.ts";
 import { makeWorkload } from "../models/presets.ts";
 import { assembleReport, loadRuns, verdictTableText } from "../report/assemble.ts";
-import { type Scale, SCALES } from "../report/claims.ts";
+import { type Scale, SCALES } from "../suite/scales.ts";
 import { writeReport } from "../report/html.ts";
 import { type BackendName, BACKENDS, parseBackendName } from "../runtime/mod.ts";
 import { fitRun, writeFitFile } from "../smoothness/run_fit.ts";

@@ -4,7 +4,8 @@ import { workloadNames } from "../models/presets.ts";
 import { presetNames } from "../optim/mod.ts";
 import { BACKENDS } from "../runtime/mod.ts";
 import { DATA_FORMS } from "../train/data_source.ts";
-import { JOB_DEFAULTS, type JobConfig, runJob } from "../train/job.ts";
+import type { JobConfig } from "../contracts/job_config.ts";
+import { JOB_DEFAULTS, runJob } from "../train/job.ts";
 import { extractOverrides, intOption, runMain } from "./args.ts";
 import { formatRate, ProgressBar } from "./progress.ts";
 

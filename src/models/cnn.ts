@@ -56,7 +56,8 @@ import {
   torchDefaultInit,
   unitStdInit,
 } from "./init.ts";
-import type { BatchSpec, LossGraph, ParamSpec, Role, Workload } from "./types.ts";
+import type { ParamSpec, Role } from "../contracts/params.ts";
+import type { BatchSpec, LossGraph, Workload } from "./types.ts";
 import {
   intAtLeast,
   numberIn,

@@ -9,7 +9,8 @@
  * const { loss } = workload.buildLoss(g, params, batch);
  * ```
  */
-export type { BatchSpec, LossGraph, ParamSpec, Role, Workload } from "./types.ts";
+export type { ParamSpec, Role } from "../contracts/params.ts";
+export type { BatchSpec, LossGraph, Workload } from "./types.ts";
 export {
   GPT_FLAVOURS,
   type GptConfig,

@@ -44,7 +44,8 @@ import {
   transpose,
 } from "../graph/mod.ts";
 import { constantInit, type Initializer, normalInit, torchDefaultInit } from "./init.ts";
-import type { BatchSpec, ParamSpec, Role, Workload } from "./types.ts";
+import type { ParamSpec, Role } from "../contracts/params.ts";
+import type { BatchSpec, Workload } from "./types.ts";
 import { intAtLeast, oneOf, rejectUnknownKeys, requireTensors } from "./validate.ts";
 
 /** The two architectures: GPT-2 (nanoGPT / llm.c) and the modded-nanogpt record Gluon measured. */

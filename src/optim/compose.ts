@@ -15,7 +15,7 @@
  * length in the base norm N_i (the `radius` diagnostic).
  */
 import { div, equal, mul, sub, type Tensor, where } from "../graph/mod.ts";
-import type { ParamSpec } from "../models/types.ts";
+import type { ParamSpec } from "../contracts/params.ts";
 import type { LayerDiagnostics, Optimizer, RouteRow, UpdateContext, UpdateResult } from "./types.ts";
 import { aggregate, type ProductNorm, type StepKind } from "./aggregate.ts";
 import { clipGlobalNorm, globalNorm } from "./clip.ts";

@@ -1,5 +1,5 @@
 /** The routing table printed at the start of every run and stored in its manifest (DESIGN.md decision 3). */
-import type { ParamSpec } from "../models/types.ts";
+import type { ParamSpec } from "../contracts/params.ts";
 import type { Optimizer, RouteRow } from "./types.ts";
 
 /** The routing table of an optimizer for a model: one row per parameter, in model order (checked). */

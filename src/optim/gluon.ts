@@ -12,7 +12,7 @@
  * CNN's head fitted 0.04, not 1.33: pass a fit file for CNN runs.
  */
 import { add, mul, type Tensor } from "../graph/mod.ts";
-import type { ParamSpec, Role } from "../models/types.ts";
+import type { ParamSpec, Role } from "../contracts/params.ts";
 import { safeDiv } from "./tensor_math.ts";
 
 /** A layer's smoothness constants. */

@@ -20,10 +20,4 @@ export { type LayerNorm, layoutOf, makeNorm, NORM_NAMES, type NormName, NORMS } 
 export { parseRouteRules, resolveRoutes, ROLES, type RoleTable, type RouteRule } from "./route.ts";
 export { SCHEDULE_NAMES, scheduleFactor, type ScheduleName, type ScheduleOptions } from "./schedule.ts";
 export { parseSmoothnessFit, readSmoothnessFit, type Smoothness } from "./gluon.ts";
-export {
-  buildUpdateGraph,
-  type StepOutput,
-  UPDATE_NAMES,
-  type UpdateGraph,
-  UpdateStepper,
-} from "./update_graph.ts";
+export { buildUpdateGraph, UPDATE_NAMES, type UpdateGraph } from "./update_graph.ts";

@@ -7,7 +7,7 @@
  * `transpose=True` does for embeddings. d_out and d_in below refer to the [out, in] view.
  */
 import { abs, add, div, mul, reduceMax, reduceSum, reshape, sign, sqrt, type Tensor } from "../graph/mod.ts";
-import type { Role } from "../models/types.ts";
+import type { Role } from "../contracts/params.ts";
 import { polarFactor, type PolarOptions } from "./polar.ts";
 import { spectralNorms } from "./power.ts";
 import { frobenius, inner, safeDiv } from "./tensor_math.ts";

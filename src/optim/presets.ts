@@ -4,7 +4,7 @@
  * (research/papers.md §A; commits as recorded there). `makeOptimizer(name, overrides)` applies the
  * `--opt.KEY VALUE` overrides (options.ts).
  */
-import type { Role } from "../models/types.ts";
+import type { Role } from "../contracts/params.ts";
 import type { Optimizer } from "./types.ts";
 import { composeOptimizer, type RadiusRule } from "./compose.ts";
 import { readSmoothnessFit, smoothnessOf } from "./gluon.ts";

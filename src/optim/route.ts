@@ -10,7 +10,7 @@
  * A pattern that is a role name (hidden, conv, embedding, position, head, tied_embedding, bias, gain)
  * matches by role; any other pattern matches parameter names.
  */
-import type { ParamSpec, Role } from "../models/types.ts";
+import type { ParamSpec, Role } from "../contracts/params.ts";
 import type { RouteRow } from "./types.ts";
 import { layoutOf, NORM_NAMES, type NormName, NORMS } from "./norms.ts";
 

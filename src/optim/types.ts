@@ -3,7 +3,7 @@
  * emits its update into the step graph, so forward, backward and update run as one ONNX session.
  */
 import type { Graph, Tensor } from "../graph/mod.ts";
-import type { ParamSpec, Role } from "../models/types.ts";
+import type { ParamSpec, Role } from "../contracts/params.ts";
 
 /** One row of the routing table printed at the start of every run and stored in its manifest. */
 export interface RouteRow {

@@ -4,13 +4,13 @@
  * the smoothness runs, measures every paper claim (./measure.ts), judges it (./claims.ts) and lays out the
  * sections (./sections.ts). `deno task reproduce` and `deno task report` both build their report here.
  */
-import { SCALE_SETTINGS } from "../../benchmarks/suites/scales.ts";
+import { type Scale, SCALE_SETTINGS, SCALES } from "../suite/scales.ts";
 import { fitRun } from "../smoothness/run_fit.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { type Manifest, manifestPath, readManifest } from "../trace/run_dir.ts";
-import type { JobConfig } from "../train/job.ts";
-import { evaluateClaims, loadPaperClaims, type Scale, SCALES, type Verdict } from "./claims.ts";
+import type { JobConfig } from "../contracts/job_config.ts";
+import { evaluateClaims, loadPaperClaims, type Verdict } from "./claims.ts";
 import type { Report } from "./html.ts";
 import { measureClaims, type SmoothnessFit } from "./measure.ts";
 import { describeBackend, reportSections } from "./sections.ts";

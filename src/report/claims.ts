@@ -16,10 +16,7 @@
  * Qualitative kinds (all but `approx`) are evaluated at every scale unless the claim says otherwise.
  */
 
-/** The suite scales of DESIGN.md decision 6. */
-export const SCALES = ["tiny", "small", "paper"] as const;
-/** A suite scale. */
-export type Scale = typeof SCALES[number];
+import { type Scale, SCALES } from "../suite/scales.ts";
 
 /** Provenance tags as `research/papers.md` defines them. */
 export const PROVENANCE_TAGS = ["[P]", "[C]", "[C-log]", "[R]", "[I]", "[U]"] as const;

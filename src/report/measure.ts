@@ -10,11 +10,11 @@
  * radius is the median of its `radius` column (src/smoothness/run_fit.ts), its predicted radius the
  * `predictedStep` of its fit.
  */
-import type { ScaleSettings } from "../../benchmarks/suites/scales.ts";
+import type { Scale, ScaleSettings } from "../suite/scales.ts";
 import { median } from "../smoothness/predict.ts";
 import type { LayerFit, LayerSeries, RunFit } from "../smoothness/run_fit.ts";
-import { summarizeTimes } from "../cli/timing.ts";
-import { basinWidth, type Measured, type Scale, type Stat, type SweepPoint } from "./claims.ts";
+import { summarizeTimes } from "../stats/times.ts";
+import { basinWidth, type Measured, type Stat, type SweepPoint } from "./claims.ts";
 import type { RunRecord } from "./assemble.ts";
 
 /** A smoothness run and its per-layer fits. */

@@ -8,7 +8,7 @@ import { relative } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { layersChartSpec } from "../smoothness/chart.ts";
 import { median } from "../smoothness/predict.ts";
-import { summarizeTimes } from "../cli/timing.ts";
+import { summarizeTimes } from "../stats/times.ts";
 import { pathExists } from "../trace/fs_util.ts";
 import { filePath, streamPath } from "../trace/arrow_read.ts";
 import { type CurvePoint, lrBasinSpec, tableFromRecords, trainingCurvesSpec } from "./charts.ts";

@@ -7,9 +7,10 @@
  * exactly (singular values) and with the authors' NS5 nuclear norm. The values land in the layers table on
  * row k+1: l_hat, l_hat_ns, grad_dual_next, grad_dual_ns.
  */
-import type { ParamSpec } from "../models/types.ts";
-import type { StepObserver } from "../train/loop.ts";
-import { type Geometry, type LayerNorms, layerNorms } from "./norms.ts";
+import type { ParamSpec } from "../contracts/params.ts";
+import type { StepObserver } from "../contracts/observer.ts";
+import type { Geometry } from "../contracts/job_config.ts";
+import { type LayerNorms, layerNorms } from "./norms.ts";
 
 interface Snapshot {
   step: number;

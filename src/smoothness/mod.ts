@@ -19,7 +19,8 @@ export {
   type ParamSeries,
   parseAuthorsLog,
 } from "./authors_log.ts";
-export { type Geometry, GEOMETRIES, type LayerNorms, layerNorms } from "./norms.ts";
+export { GEOMETRIES, type Geometry } from "../contracts/job_config.ts";
+export { type LayerNorms, layerNorms } from "./norms.ts";
 export { measurePair, type PairMeasurement, SmoothnessObserver } from "./estimator.ts";
 export * from "./run_fit.ts";
 export * from "./linalg.ts";

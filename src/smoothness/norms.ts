@@ -4,14 +4,9 @@
  * norm of a gradient, exactly (singular values) and, for spectral-type layers, with the NS5 approximation
  * of the nuclear norm that the Gluon authors used.
  */
-import type { ParamSpec } from "../models/types.ts";
+import type { ParamSpec } from "../contracts/params.ts";
+import type { Geometry } from "../contracts/job_config.ts";
 import { type Matrix, nuclearNorm, nuclearNormNs, spectralNorm } from "./linalg.ts";
-
-/** Which geometry to measure in. */
-export type Geometry = "scion" | "euclidean";
-
-/** The geometries, for validation and help texts. */
-export const GEOMETRIES: readonly Geometry[] = ["scion", "euclidean"];
 
 /** The norms of one parameter: primal of a step, dual of a gradient (exact and NS-approximated). */
 export interface LayerNorms {

@@ -7,7 +7,7 @@
 import { readColumns, readManifest } from "../trace/mod.ts";
 import type { LayerGroup } from "./authors_log.ts";
 import { fitL0L1 } from "./fit.ts";
-import { GEOMETRIES, type Geometry } from "./norms.ts";
+import { GEOMETRIES, type Geometry } from "../contracts/job_config.ts";
 import { median, predictedStep } from "./predict.ts";
 
 /** One layer's smoothness estimates, ready to fit. */

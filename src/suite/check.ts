@@ -8,7 +8,8 @@ import { presetNames } from "../optim/mod.ts";
 import type { OptionValue } from "../optim/options.ts";
 import type { BackendName } from "../runtime/backend.ts";
 import { readColumns } from "../trace/arrow_read.ts";
-import { type JobConfig, runJob } from "../train/job.ts";
+import type { JobConfig } from "../contracts/job_config.ts";
+import { runJob } from "../train/job.ts";
 
 /** Relative tolerance of every compared value (|a - b| <= RTOL * max(|a|, |b|) + ATOL). */
 export const RTOL = 1e-4;

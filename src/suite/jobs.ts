@@ -2,9 +2,10 @@
  * Job lists: expanding suites, sharding them (`--shard i/N` runs every N-th job), and printing them as one
  * JSON line per job (`--list-jobs`). The same list on every machine is what makes shards merge.
  */
-import type { Scale } from "../report/claims.ts";
+import type { Scale } from "./scales.ts";
 import { configHash } from "../trace/config_hash.ts";
-import { JOB_DEFAULTS, type JobConfig } from "../train/job.ts";
+import type { JobConfig } from "../contracts/job_config.ts";
+import { JOB_DEFAULTS } from "../train/job.ts";
 import type { Suite, SuiteJob } from "./types.ts";
 
 /** A shard: this process runs the jobs whose position p satisfies p % count == index. */

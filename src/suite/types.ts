@@ -2,8 +2,8 @@
  * Suites: a named experiment that expands, at a scale, into a deterministic list of jobs (DESIGN.md
  * decisions 6 and 9). A job is a run config; jobs may depend on the fit of an earlier job's run.
  */
-import type { Scale } from "../report/claims.ts";
-import type { JobConfig } from "../train/job.ts";
+import type { Scale } from "./scales.ts";
+import type { JobConfig } from "../contracts/job_config.ts";
 
 /** A job config as a suite writes it: defaults fill the rest. */
 export type JobSpec = Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">;
@@ -20,7 +20,7 @@ export interface SuiteJob {
   fitFrom?: string;
 }
 
-/** A suite definition (see benchmarks/suites/). */
+/** A suite definition (see ./definitions/). */
 export interface Suite {
   name: string;
   /** One paragraph: what it reruns and which paper claims it feeds. */

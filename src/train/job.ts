@@ -12,40 +12,10 @@ import { createRunDir, readManifest, updateStatus } from "../trace/run_dir.ts";
 import { foldIn } from "../trace/seeds.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { loadData } from "./data_source.ts";
-import { GEOMETRIES, type Geometry } from "../smoothness/norms.ts";
+import { GEOMETRIES, type JobConfig } from "../contracts/job_config.ts";
 import { SmoothnessObserver } from "../smoothness/estimator.ts";
 import { train, type TrainResult } from "./loop.ts";
 import { buildStepGraph } from "./step.ts";
-
-/** Everything that defines a run; its canonical hash names the run. */
-export interface JobConfig {
-  /** The suite that asked for this run ("" for a run started by hand); reports group runs by it. */
-  suite: string;
-  /** Labels the suite gives the run (variant, lr index...); reports read them. */
-  tags: Record<string, string | number>;
-  workload: string;
-  /** Workload overrides (`--model.KEY VALUE`), e.g. { batch: 8 }. */
-  model: Record<string, string | number | boolean>;
-  /** A preset name or a path to an optimizer module. */
-  optimizer: string;
-  /** Optimizer overrides (`--opt.KEY VALUE`). */
-  opt: Record<string, string | number | boolean>;
-  steps: number;
-  seed: number;
-  backend: BackendName;
-  threads: number;
-  /** See DATA_FORMS in ./data_source.ts. */
-  data: string;
-  tokenizer: "char" | "gpt2";
-  evalEvery: number;
-  evalBatches: number;
-  layersEvery: number;
-  checkpointEvery: number;
-  /** Measure trajectory smoothness on one (k, k+1) pair every this many steps; 0: off. */
-  smoothnessEvery: number;
-  /** The geometry of that measurement. */
-  smoothnessNorms: Geometry;
-}
 
 /** Defaults of every optional field of a job config. */
 export const JOB_DEFAULTS: Omit<JobConfig, "workload" | "optimizer"> = {

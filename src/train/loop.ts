@@ -6,6 +6,7 @@
 import type { Tensor } from "onnxruntime-common";
 import type { Backend, HostData } from "../runtime/backend.ts";
 import { type Feed, Program } from "../runtime/program.ts";
+import type { StepObserver } from "../contracts/observer.ts";
 import type { Workload } from "../models/types.ts";
 import type { Optimizer } from "../optim/types.ts";
 import { foldIn, Rng } from "../trace/seeds.ts";
@@ -19,16 +20,6 @@ export interface BatchStream {
   next(): Record<string, HostData>;
   state(): unknown;
   restore(state: unknown): void;
-}
-
-/** Sees the parameters and raw gradients of selected steps (the smoothness estimator is one). */
-export interface StepObserver {
-  /** Whether step `step` needs parameters and gradients. */
-  wants(step: number): boolean;
-  /** Called with the parameters the step started from and their raw mini-batch gradients. */
-  observe(step: number, params: Record<string, Float32Array>, grads: Record<string, Float32Array>): void;
-  /** Rows for the layers table at this step, merged into the diagnostics rows by layer name. */
-  layerColumns?(step: number): Record<string, Record<string, number | null>> | undefined;
 }
 
 /** Progress of a run, for progress bars. */

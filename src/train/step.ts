@@ -4,7 +4,8 @@
  * values come out under `next/...` names, so each step's outputs are the next step's inputs.
  */
 import { add, concat, countFlops, exportOnnx, grad, Graph, mul, type OnnxModel, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
-import type { ParamSpec, Workload } from "../models/types.ts";
+import type { ParamSpec } from "../contracts/params.ts";
+import type { Workload } from "../models/types.ts";
 import type { LayerDiagnostics, Optimizer } from "../optim/types.ts";
 
 /** The per-layer diagnostics in the order of the columns of the `diagnostics` output. */

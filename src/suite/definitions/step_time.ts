@@ -3,9 +3,9 @@
  * norm (Crawshaw et al.'s timing discussion, papers.md A.7): the same model, data, lr and steps, so the
  * median step times differ only by the optimizer's update graph. Feeds the crawshaw.timing.* claims.
  */
-import { makeOptimizer } from "../../src/optim/mod.ts";
-import type { Suite, SuiteJob } from "../../src/suite/types.ts";
-import { SCALE_SETTINGS } from "./scales.ts";
+import { makeOptimizer } from "../../optim/mod.ts";
+import type { Suite, SuiteJob } from "../types.ts";
+import { SCALE_SETTINGS } from "../scales.ts";
 
 /** The timed variants: a variant name (the name the claims use), its optimizer and overrides. */
 export const TIMED_VARIANTS: readonly { variant: string; optimizer: string; opt: Record<string, string> }[] =

@@ -1,5 +1,5 @@
 /** The suites of `deno task reproduce`, in the order they run. */
-import type { Suite } from "../../src/suite/types.ts";
+import type { Suite } from "../types.ts";
 import { gluonSmoothness } from "./gluon_smoothness.ts";
 import { gluonVsTuned } from "./gluon_vs_tuned.ts";
 import { lrSweep } from "./lr_sweep.ts";

@@ -4,8 +4,8 @@
  * measured in Scion's norms; the uScion trajectory measured in Euclidean norms; and the CNN trained with
  * uScion. The report fits (L0, L1) per layer and compares hidden vs embedding L1 and predicted vs used radii.
  */
-import type { Suite, SuiteJob } from "../../src/suite/types.ts";
-import { SCALE_SETTINGS } from "./scales.ts";
+import type { Suite, SuiteJob } from "../types.ts";
+import { SCALE_SETTINGS } from "../scales.ts";
 
 /** The uScion NanoGPT job that gluon-vs-tuned takes its fit from. */
 export function uscionSmoothnessJob(scale: keyof typeof SCALE_SETTINGS, seed: number): SuiteJob {

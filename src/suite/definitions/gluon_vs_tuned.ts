@@ -2,9 +2,9 @@
  * `gluon-vs-tuned`: the `gluon` preset, whose per-layer radii t_i = ||g_i||* / (L0_i + L1_i ||g_i||*) come
  * from the (L0, L1) fit of the uScion smoothness run, against that uScion run with Scion's tuned radii.
  */
-import type { Suite, SuiteJob } from "../../src/suite/types.ts";
+import type { Suite, SuiteJob } from "../types.ts";
 import { uscionSmoothnessJob } from "./gluon_smoothness.ts";
-import { SCALE_SETTINGS } from "./scales.ts";
+import { SCALE_SETTINGS } from "../scales.ts";
 
 /** The suite. */
 export const gluonVsTuned: Suite = {

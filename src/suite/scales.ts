@@ -21,7 +21,10 @@
  * Measured: with 60 smoothness steps and 20 sweep steps the whole run took 2:57 on an idle machine, 8:28 as
  * the load fell from 4 to 2, and (with heavier settings) 19:10 at load 5-8.
  */
-import type { Scale } from "../../src/report/claims.ts";
+/** The suite scales of DESIGN.md decision 6. */
+export const SCALES = ["tiny", "small", "paper"] as const;
+/** A suite scale. */
+export type Scale = typeof SCALES[number];
 
 /** Per-scale settings shared by the suites. */
 export interface ScaleSettings {

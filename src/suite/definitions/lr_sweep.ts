@@ -4,9 +4,9 @@
  * on the GPT-2-style NanoGPT and on the CNN. The report plots final validation loss against lr, finds the
  * best lr and the basin width per optimizer, and judges the ordering and "wider basin" claims.
  */
-import { makeOptimizer } from "../../src/optim/mod.ts";
-import type { Suite, SuiteJob } from "../../src/suite/types.ts";
-import { fmtLr, SCALE_SETTINGS } from "./scales.ts";
+import { makeOptimizer } from "../../optim/mod.ts";
+import type { Suite, SuiteJob } from "../types.ts";
+import { fmtLr, SCALE_SETTINGS } from "../scales.ts";
 
 /** The optimizers the sweep compares. */
 export const SWEEP_OPTIMIZERS = ["adamw", "muon-adam", "scion", "muonmax", "muon-adam-momo", "muonmax-momo"];
