@@ -128,19 +128,22 @@ Deno.test({
   },
 });
 
+/** The six files of a cifar-10-batches-bin directory, without the .bin. */
+const CIFAR_BATCHES = [
+  "data_batch_1",
+  "data_batch_2",
+  "data_batch_3",
+  "data_batch_4",
+  "data_batch_5",
+  "test_batch",
+];
+
 Deno.test("CIFAR-10 binary files written here read back as CHW images with labels", async () => {
   await withTempDir(async (dir) => {
     const perFile = 7;
     const written: { pixels: Uint8Array; labels: number[] }[] = [];
     for (
-      const [index, name] of [
-        "data_batch_1",
-        "data_batch_2",
-        "data_batch_3",
-        "data_batch_4",
-        "data_batch_5",
-        "test_batch",
-      ].entries()
+      const [index, name] of CIFAR_BATCHES.entries()
     ) {
       const pixels = randomBytes(perFile * 3072, 100 + index);
       const labels = Array.from({ length: perFile }, (_, i) => (i + index) % 10);
@@ -218,4 +221,21 @@ Deno.test("channelStats matches a split built with known per-channel mean and st
   const first = takeImages(split, 2);
   assert.deepEqual([first.n, first.images.length, first.labels.length], [2, 24, 2]);
   assert.throws(() => takeImages(split, 7), /Cannot take 7 images from a split of 6/);
+});
+
+Deno.test("a CIFAR-10 directory with one file cut on a record boundary is rejected, naming the file", async () => {
+  await withTempDir(async (dir) => {
+    const perFile = 5;
+    for (const [index, name] of CIFAR_BATCHES.entries()) {
+      const records = name === "data_batch_3" ? perFile - 1 : perFile;
+      const labels = Array.from({ length: records }, (_, i) => (i + index) % 10);
+      await writeCifarBatch(join(dir, `${name}.bin`), randomBytes(records * 3072, 200 + index), labels);
+    }
+    // Each file alone is a valid whole number of records.
+    assert.equal((await readCifarBatch(join(dir, "data_batch_3.bin"))).n, perFile - 1);
+    await assert.rejects(
+      readCifar10Directory(dir),
+      /CIFAR-10 directory .*: data_batch_3\.bin holds 4 records where the other files hold 5 each \(the official batches hold 10000 records of 3073 bytes\)\. The file is truncated/,
+    );
+  });
 });

@@ -162,3 +162,25 @@ Deno.test("loadTokenShards explains a missing directory or missing shards", asyn
     );
   });
 });
+
+Deno.test("a shard with token ids beyond the GPT-2 vocabulary fails at load, naming the shard and position", async () => {
+  await withTempDir(async (dir) => {
+    await writeTokenShard(join(dir, "fineweb_train_000001.bin"), randomTokens(100, 20));
+    const val = randomTokens(40, 21);
+    val[17] = 50257;
+    val[30] = 65535;
+    await writeTokenShard(join(dir, "fineweb_val_000000.bin"), val);
+    await assert.rejects(
+      loadTextDataset({ source: { fineweb: dir }, tokenizer: "gpt2" }),
+      /Token shard .*fineweb_val_000000\.bin holds token id 50257 at position 17 \(2 of its 40 tokens are out of range\), beyond the tokenizer's vocabulary of 50257 ids \(0\.\.50256\).*tokenize it again/,
+    );
+    // The largest GPT-2 id (<|endoftext|>) is in range, and without a vocabulary any uint16 reads back.
+    val[17] = 50256;
+    val[30] = 0;
+    await writeTokenShard(join(dir, "fineweb_val_000000.bin"), val);
+    assert.deepEqual(
+      Array.from((await loadTextDataset({ source: { fineweb: dir }, tokenizer: "gpt2" })).val),
+      val,
+    );
+  });
+});

@@ -91,7 +91,7 @@ Deno.test("command-line errors name the flag", () => {
   assert.throws(() => parseReproduceArgs(["--scale", "huge"]), /--scale must be one of tiny, small, paper/);
   assert.throws(() => parseReproduceArgs(["--shard", "3/3"]), /--shard must be i\/N with 0 <= i < N/);
   assert.throws(() => parseReproduceArgs(["--suite", "nope"]), /unknown suite "nope"; valid suites: .*all/);
-  assert.throws(() => parseReproduceArgs(["--seeds", "0"]), /--seeds must be an integer >= 1/);
+  assert.throws(() => parseReproduceArgs(["--seeds", "0"]), /--seeds must be a whole number from 1 to 1000, got "0"/);
   assert.throws(() => parseReproduceArgs(["--backend", "cuda"]), /cuda/);
   assert.equal(parseReproduceArgs(["--help"]), null);
   assert.equal(parseReproduceArgs([])!.out, "reports/reproduce-tiny");

@@ -98,9 +98,13 @@ Deno.test("openBackend rejects an unknown backend name and lists the valid ones"
   });
 });
 
-Deno.test("openBackend rejects a thread count that is not a positive integer", async () => {
-  for (const threads of [0, -1, 1.5, NaN]) {
-    await assert.rejects(openBackend("native", { threads }), /threads must be a positive integer/);
+Deno.test("openBackend rejects a thread count that is not an integer from 1 to 4 per core", async () => {
+  const max = 4 * navigator.hardwareConcurrency;
+  for (const threads of [0, -1, 1.5, NaN, max + 1, 100000]) {
+    await assert.rejects(
+      openBackend("native", { threads }),
+      new RegExp(`threads must be an integer from 1 to ${max} \\(4 per core\\), got ${threads}`),
+    );
   }
 });
 

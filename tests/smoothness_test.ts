@@ -161,6 +161,7 @@ Deno.test("authors' log: both step formats, validation losses, python numbers", 
     "step:50/101 (1) L_estimated: 2.5 norm_grad: 0.25",
     "step:50/101 (0) L_estimated: nan norm_grad: 1e-3",
     "step:100/101 (0) L_estimated: 3.0 norm_grad: 0.5",
+    "step:100/101 (1) L_estimated: 2.0 norm_grad: 0.125",
   ].join("\n"));
   assert.equal(nanogpt.stepUnit, "iteration");
   assert.equal(nanogpt.totalSteps, 101);
@@ -186,6 +187,44 @@ Deno.test("authors' log: clear errors", () => {
     () =>
       parseAuthorsLog("step:1/2 (0) L_estimated: 1 norm_grad: 1\nstep:0.5 (0) L_estimated: 1 norm_grad: 1"),
     /:2: mixes/,
+  );
+});
+
+Deno.test("authors' log: cut lines, negative entries and a truncated end are errors naming the line", () => {
+  const head = [
+    "step:0/101 val_loss:16.0102 train_time:292ms step_avg:nanms",
+    "step:50/101 (0) L_estimated: 2.5 norm_grad: 0.25",
+    "step:50/101 (1) L_estimated: 2.25 norm_grad: 0.5",
+  ];
+  const parse = (...lines: string[]) => () => parseAuthorsLog([...head, ...lines].join("\n"), "log.txt");
+  assert.equal(parseAuthorsLog(head.join("\n")).params.length, 2);
+  // Cut inside the line, before "L_estimated" or inside a number as Python never prints it.
+  assert.throws(
+    parse("step:100/101 (0) L_est"),
+    /log\.txt:4: cannot parse estimate line "step:100\/101 \(0\) L_est" \(cut short/,
+  );
+  assert.throws(
+    parse("step:100/101 (0) L_estimated: 3.0 norm_grad: 0."),
+    /log\.txt:4: cannot parse estimate line/,
+  );
+  assert.throws(parse("step:100/101 val_lo"), /log\.txt:4: cannot parse step line/);
+  assert.throws(parse("step:100/1"), /log\.txt:4: cannot parse step line "step:100\/1"/);
+  assert.throws(
+    parse("step:100/10 (0) L_estimated: 3.0 norm_grad: 0.5"),
+    /log\.txt:4: step total \/10 differs .* \/101/,
+  );
+  assert.throws(
+    parse("step:100/101 (0) L_estimated: -3.0 norm_grad: 0.5"),
+    /log\.txt:4: L_estimated is -3, negative; steps and both norms are never negative/,
+  );
+  assert.throws(
+    parse("step:100/101 (1) L_estimated: 3.0 norm_grad: -0.5"),
+    /log\.txt:4: norm_grad is -0\.5, negative/,
+  );
+  // A log that ends after parameter 0 of step 100: parameter 1 has one estimate fewer.
+  assert.throws(
+    parse("step:100/101 (0) L_estimated: 3.0 norm_grad: 0.5"),
+    /log\.txt:4: the log ends inside a step's estimates: parameters 1 \(1\) have fewer estimates than the others' 2\. The file is truncated/,
   );
 });
 

@@ -1,4 +1,6 @@
 /** Command-line helpers shared by the commands: dotted override flags and number parsing with clear errors. */
+import { maxThreads, THREADS_PER_CORE } from "../runtime/mod.ts";
+import { MAX_SEED } from "../trace/seeds.ts";
 
 /** Override values as typed on the command line: numbers become numbers, true/false booleans, the rest strings. */
 export type OverrideValue = string | number | boolean;
@@ -37,11 +39,58 @@ export function parseValue(v: string): OverrideValue {
   return v.trim() !== "" && Number.isFinite(n) ? n : v;
 }
 
-/** Parses an integer option, or throws naming the flag. */
+/** The inclusive range an integer flag accepts. */
+export interface IntRange {
+  min: number;
+  max: number;
+  /** Why the bounds are what they are, quoted in the error. */
+  why?: string;
+}
+
+/** Longest run any flag may ask for: 10^7 steps (the papers' longest runs are about 10^4). */
+const MAX_STEPS = 10_000_000;
+const STEP_COUNT: IntRange = { min: 1, max: MAX_STEPS, why: "a longer run would not end in any useful time" };
+const SEED: IntRange = {
+  min: 0,
+  max: MAX_SEED,
+  why: "seeds are 32-bit; a larger or negative one would alias another seed's numbers",
+};
+
+/**
+ * The ranges of the integer flags of every command, by flag name: the one place flags are bounded, so
+ * `--steps 1e12` or `--threads 100000` fail at the flag instead of running forever or hanging.
+ */
+export const INT_FLAG_RANGES: Readonly<Record<string, IntRange>> = {
+  steps: STEP_COUNT,
+  "eval-every": STEP_COUNT,
+  "layers-every": STEP_COUNT,
+  "checkpoint-every": STEP_COUNT,
+  "smoothness-every": { ...STEP_COUNT, min: 0 },
+  "eval-batches": { min: 1, max: 100_000 },
+  batch: { min: 1, max: 1 << 20 },
+  hidden: { min: 1, max: 1 << 14 },
+  seeds: { min: 1, max: 1000 },
+  seed: SEED,
+  "data-seed": SEED,
+  get threads(): IntRange {
+    return { min: 1, max: maxThreads(), why: `at most ${THREADS_PER_CORE} per core of this machine` };
+  },
+};
+
+/**
+ * Parses an integer flag written in digits, or throws naming the flag and its valid range. The range is
+ * the flag's entry in {@link INT_FLAG_RANGES}; `min` applies only to flags without one.
+ */
 export function intOption(flag: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be an integer >= ${min}, got "${v}"`);
+  const range = INT_FLAG_RANGES[flag] ?? { min, max: Number.MAX_SAFE_INTEGER };
+  const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    const why = range.why ? ` (${range.why})` : "";
+    throw new Error(
+      `--${flag} must be a whole number from ${range.min} to ${range.max}${why}, got "${v}"`,
+    );
+  }
   return n;
 }
 

@@ -243,8 +243,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const backendName = parseBackendName(values.backend!);
-  const threads = intOption("threads", values.threads, 1)!;
-  const steps = intOption("steps", values.steps, 1)!;
+  const threads = intOption("threads", values.threads)!;
+  const steps = intOption("steps", values.steps)!;
   const model = parseModel(values.model!);
   if (values.one) {
     await child({ one: values.one, backend: backendName, threads, steps, peak: Number(values.peak), model });

@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const backend = parseBackendName(values.backend!);
-  const threads = intOption("threads", values.threads, 1)!;
+  const threads = intOption("threads", values.threads)!;
   const only = values.only?.split(",").map((s) => s.trim());
   const unknown = only?.filter((id) => !checkRunIds().includes(id));
   if (unknown?.length) throw new Error(`unknown check runs: ${unknown.join(", ")}; valid: ${checkRunIds().join(", ")}`);

@@ -9,6 +9,7 @@ import { availableBackends, type BackendName, openBackend, parseBackendName } fr
 import { type Feed, Program } from "../runtime/program.ts";
 import { Rng } from "../trace/seeds.ts";
 import { summarizeTimes } from "../stats/times.ts";
+import { intOption } from "./args.ts";
 
 const HELP = `deno task demo [--steps 300] [--lr 0.2] [--batch 256] [--hidden 64] [--backend native|wasm|webgpu] [--threads N]
 
@@ -99,13 +100,15 @@ async function main() {
     },
   });
   if (values.help) return console.log(HELP);
-  const num = (key: keyof typeof values) => {
-    const v = Number(values[key]);
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${key} must be a positive number, got "${values[key]}"`);
-    return v;
+  const lr = Number(values.lr);
+  if (!(Number.isFinite(lr) && lr > 0)) throw new Error(`--lr must be a positive number, got "${values.lr}"`);
+  const options = {
+    steps: intOption("steps", values.steps)!,
+    lr,
+    batch: intOption("batch", values.batch)!,
+    hidden: intOption("hidden", values.hidden)!,
+    threads: intOption("threads", values.threads),
   };
-  const options = { steps: num("steps"), lr: num("lr"), batch: num("batch"), hidden: num("hidden"),
-    threads: values.threads ? num("threads") : undefined };
   const names = values.backend ? [parseBackendName(values.backend)] : (await availableBackends()).flatMap((b) => {
     if (!b.available) console.log(`skipping ${b.name}: ${b.reason}`);
     return b.available ? [b.name] : [];

@@ -87,9 +87,9 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
   return {
     scale,
     suite: values.suite,
-    seeds: intOption("seeds", values.seeds, 1)!,
+    seeds: intOption("seeds", values.seeds)!,
     backend: parseBackendName(values.backend),
-    threads: intOption("threads", values.threads, 1) ?? defaultThreads(values.backend),
+    threads: intOption("threads", values.threads) ?? defaultThreads(values.backend),
     data: values.data,
     out: values.out ?? `reports/reproduce-${scale}`,
     shard: values.shard === undefined ? undefined : parseShard(values.shard),

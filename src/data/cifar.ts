@@ -3,7 +3,7 @@
  * pixel bytes, the red, green and blue 32x32 planes in turn (so each record is already CHW).
  * Training files are data_batch_1.bin ... data_batch_5.bin, the test file test_batch.bin.
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { readFileExplained, writeFileAtomic } from "./files.ts";
 
 /** Pixel bytes per CIFAR-10 image: 3 channels x 32 x 32. */
@@ -100,17 +100,44 @@ export interface CifarSplitFiles {
   files: string[];
 }
 
-/** Reads data_batch_1.bin ... data_batch_5.bin (train) and test_batch.bin (test) from a directory. */
+/** Records in each of the six official CIFAR-10 binary batches. */
+export const CIFAR_OFFICIAL_RECORDS = 10000;
+
+/**
+ * Reads data_batch_1.bin ... data_batch_5.bin (train) and test_batch.bin (test) from a directory. A valid
+ * directory's six files hold the same number of records: 10000 each in the official download, or any
+ * other common count for a subset written with {@link writeCifarBatch}. A file whose count differs from
+ * the others' was cut short (often on a record boundary, which no single-file check can see): the error
+ * names it.
+ */
 export async function readCifar10Directory(dir: string): Promise<CifarSplitFiles> {
   const trainFiles = [1, 2, 3, 4, 5].map((i) => join(dir, `data_batch_${i}.bin`));
   const testFile = join(dir, "test_batch.bin");
-  const train: CifarImageSet[] = [];
-  for (const path of trainFiles) train.push(await readCifarBatch(path));
-  return {
-    train: concatCifar(train),
-    test: await readCifarBatch(testFile),
-    files: [...trainFiles, testFile],
-  };
+  const files = [...trainFiles, testFile];
+  const sets: CifarImageSet[] = [];
+  for (const path of files) sets.push(await readCifarBatch(path));
+  checkEqualRecordCounts(dir, files, sets.map((set) => set.n));
+  return { train: concatCifar(sets.slice(0, 5)), test: sets[5], files };
+}
+
+/** Throws naming the files whose record count differs from the others' (the official count where present). */
+function checkEqualRecordCounts(dir: string, files: string[], counts: number[]): void {
+  if (counts.every((n) => n === counts[0])) return;
+  const expected = counts.includes(CIFAR_OFFICIAL_RECORDS) ? CIFAR_OFFICIAL_RECORDS : mostCommon(counts);
+  const odd = files.flatMap((path, i) =>
+    counts[i] === expected ? [] : [`${basename(path)} holds ${counts[i]}`]
+  );
+  throw new Error(
+    `CIFAR-10 directory ${dir}: ${odd.join(", ")} records where the other files hold ${expected} each ` +
+      `(the official batches hold ${CIFAR_OFFICIAL_RECORDS} records of ${CIFAR_RECORD_BYTES} bytes). The file is ` +
+      `truncated: extract cifar-10-binary.tar.gz again (or write every file of a subset with the same count).`,
+  );
+}
+
+function mostCommon(values: number[]): number {
+  const tally = new Map<number, number>();
+  for (const v of values) tally.set(v, (tally.get(v) ?? 0) + 1);
+  return [...tally.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
 }
 
 function concatCifar(parts: CifarImageSet[]): CifarImageSet {

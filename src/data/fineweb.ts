@@ -28,10 +28,10 @@ const HEADER_BYTES = SHARD_HEADER_INTS * 4;
 
 /**
  * Reads one shard and returns its tokens (a view on the file's bytes, no copy). Errors name the problem:
- * a missing file, an unknown magic (with the accepted ones), a wrong version, or a size that disagrees
- * with the header's token count.
+ * a missing file, an unknown magic (with the accepted ones), a wrong version, a size that disagrees
+ * with the header's token count, or (given `vocabSize`) a token id outside the vocabulary.
  */
-export async function readTokenShard(path: string): Promise<Uint16Array> {
+export async function readTokenShard(path: string, vocabSize?: number): Promise<Uint16Array> {
   const bytes = await readFileExplained(
     path,
     "Token shard",
@@ -69,9 +69,38 @@ export async function readTokenShard(path: string): Promise<Uint16Array> {
   }
   // Typed arrays use the host's byte order; every platform Deno ships for is little-endian, like the file.
   const start = bytes.byteOffset + HEADER_BYTES;
-  return start % 2 === 0
+  const tokens = start % 2 === 0
     ? new Uint16Array(bytes.buffer, start, tokenCount)
     : new Uint16Array(bytes.slice(HEADER_BYTES).buffer);
+  if (vocabSize !== undefined) checkTokenIds(path, tokens, vocabSize);
+  return tokens;
+}
+
+/**
+ * Throws naming the shard, the first offending position and the fix unless every token id is below
+ * `vocabSize`: an id beyond the vocabulary would otherwise surface as an ORT Gather error at step 0.
+ */
+function checkTokenIds(path: string, tokens: Uint16Array, vocabSize: number): void {
+  let bad = -1;
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i] >= vocabSize) {
+      bad = i;
+      break;
+    }
+  }
+  if (bad < 0) return;
+  let count = 0;
+  for (let i = bad; i < tokens.length; i++) if (tokens[i] >= vocabSize) count++;
+  throw new Error(
+    `Token shard ${path} holds token id ${
+      tokens[bad]
+    } at position ${bad} (${count} of its ${tokens.length} ` +
+      `tokens are out of range), beyond the tokenizer's vocabulary of ${vocabSize} ids (0..${
+        vocabSize - 1
+      }). ` +
+      `The shard was written with another tokenizer or is corrupt: tokenize it again with GPT-2's (tiktoken ` +
+      `"gpt2", as modded-nanogpt's data/cached_fineweb10B.py does).`,
+  );
 }
 
 /**
@@ -120,11 +149,12 @@ const VAL_SHARD = /(^|[_-])val[_-]\d+\.bin$/;
 
 /**
  * Reads the shards of a directory: `*_train_NNNNNN.bin` for training (the first `maxTrainShards` in name
- * order, all by default) and `*_val_NNNNNN.bin` for validation, as modded-nanogpt lays them out.
+ * order, all by default) and `*_val_NNNNNN.bin` for validation, as modded-nanogpt lays them out. Given
+ * `vocabSize`, every token id must be below it (the error names the shard).
  */
 export async function loadTokenShards(
   dir: string,
-  options: { maxTrainShards?: number } = {},
+  options: { maxTrainShards?: number; vocabSize?: number } = {},
 ): Promise<ShardSet> {
   const names: string[] = [];
   try {
@@ -137,7 +167,7 @@ export async function loadTokenShards(
     }
     throw error;
   }
-  const { maxTrainShards } = options;
+  const { maxTrainShards, vocabSize } = options;
   if (maxTrainShards !== undefined && !(Number.isInteger(maxTrainShards) && maxTrainShards > 0)) {
     throw new Error(`maxTrainShards must be a positive integer, got ${maxTrainShards}.`);
   }
@@ -154,23 +184,23 @@ export async function loadTokenShards(
     );
   }
   return {
-    train: await readConcatenated(dir, trainFiles),
-    val: await readConcatenated(dir, valFiles),
+    train: await readConcatenated(dir, trainFiles, vocabSize),
+    val: await readConcatenated(dir, valFiles, vocabSize),
     trainFiles,
     valFiles,
   };
 }
 
 /** Reads shards one at a time into one array sized from the files' lengths (peak memory: the result plus a shard). */
-async function readConcatenated(dir: string, files: string[]): Promise<Uint16Array> {
-  if (files.length === 1) return await readTokenShard(join(dir, files[0]));
+async function readConcatenated(dir: string, files: string[], vocabSize?: number): Promise<Uint16Array> {
+  if (files.length === 1) return await readTokenShard(join(dir, files[0]), vocabSize);
   const stats = await Promise.all(files.map((name) => Deno.stat(join(dir, name))));
   const out = new Uint16Array(
     stats.reduce((sum, stat) => sum + Math.max(0, Math.floor((stat.size - HEADER_BYTES) / 2)), 0),
   );
   let offset = 0;
   for (const name of files) {
-    const tokens = await readTokenShard(join(dir, name));
+    const tokens = await readTokenShard(join(dir, name), vocabSize);
     out.set(tokens, offset);
     offset += tokens.length;
   }

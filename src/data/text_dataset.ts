@@ -65,8 +65,11 @@ export async function loadTextDataset(options: TextDatasetOptions): Promise<Text
     if (options.valFraction !== undefined) {
       throw new Error("valFraction does not apply to shard directories (they have *_val_*.bin); remove it.");
     }
-    const shards = await loadTokenShards(source.fineweb, { maxTrainShards: source.maxTrainShards });
     const tokenizer = await Gpt2Tokenizer.load();
+    const shards = await loadTokenShards(source.fineweb, {
+      maxTrainShards: source.maxTrainShards,
+      vocabSize: tokenizer.vocabSize,
+    });
     return {
       train: shards.train,
       val: shards.val,

@@ -7,6 +7,7 @@
 import type { InferenceSession, Tensor } from "onnxruntime-common";
 import type * as OrtCommon from "onnxruntime-common";
 import { fileURLToPath } from "node:url";
+import { DeadlineError, type DeadlineKind, deadlineSeconds, hangAdvice, withDeadline } from "./watchdog.ts";
 
 /** The execution backends, by the name used on command lines and in run manifests. */
 export type BackendName = "native" | "wasm" | "webgpu";
@@ -217,28 +218,43 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Runs `work` under the deadline of `kind` (watchdog.ts), with advice for `info`'s backend. */
+function guarded<T>(info: BackendInfo, kind: DeadlineKind, work: () => Promise<T>): Promise<T> {
+  return withDeadline(
+    { backend: info.name, kind, seconds: deadlineSeconds(kind), advice: hangAdvice(info) },
+    work,
+  );
+}
+
 class OrtSession implements Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   #session: InferenceSession | undefined;
   readonly #backend: BackendName;
   readonly #profiling: boolean;
+  /** The backend's info while the first run is still ahead (it runs under a deadline), then undefined. */
+  #firstRunInfo: (() => BackendInfo) | undefined;
 
-  constructor(backend: BackendName, session: InferenceSession, profiling: boolean) {
+  constructor(backend: BackendName, session: InferenceSession, profiling: boolean, info: () => BackendInfo) {
     this.inputNames = [...session.inputNames];
     this.outputNames = [...session.outputNames];
     this.#session = session;
     this.#backend = backend;
     this.#profiling = profiling;
+    this.#firstRunInfo = info;
   }
 
   async run(feeds: Record<string, Tensor>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
     const session = this.#session;
     if (!session) throw new Error(`this ${this.#backend} session was released; load the model again`);
+    const run = () => fetches ? session.run(feeds, fetches) : session.run(feeds);
+    const info = this.#firstRunInfo;
+    this.#firstRunInfo = undefined;
     try {
-      const outputs = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+      const outputs = info ? await guarded(info(), "first run", run) : await run();
       return outputs as Record<string, Tensor>;
     } catch (error) {
+      if (error instanceof DeadlineError) throw error;
       throw new Error(`${this.#backend} session run failed: ${errorMessage(error)}`, { cause: error });
     }
   }
@@ -273,8 +289,13 @@ export class OrtBackend implements Backend {
     const ortOptions = this.#spec.sessionOptions(options);
     let session: InferenceSession;
     try {
-      session = await this.#spec.ort.InferenceSession.create(model, ortOptions);
+      session = await guarded(
+        this.info(),
+        "session creation",
+        () => this.#spec.ort.InferenceSession.create(model, ortOptions),
+      );
     } catch (error) {
+      if (error instanceof DeadlineError) throw error;
       throw new Error(
         `${this.name}: could not create a session from the ${model.byteLength}-byte model: ${
           errorMessage(error)
@@ -282,7 +303,7 @@ export class OrtBackend implements Backend {
         { cause: error },
       );
     }
-    return new OrtSession(this.name, session, ortOptions.enableProfiling === true);
+    return new OrtSession(this.name, session, ortOptions.enableProfiling === true, () => this.info());
   }
 
   tensor(type: TensorType, data: HostData, dims: readonly number[]): Tensor {

@@ -3,9 +3,11 @@
  * opened or checked, so using `native` never loads onnxruntime-web and vice versa.
  */
 import { type Backend, type BackendName, BackendUnavailableError } from "./backend.ts";
+import { probeBackend } from "./probe.ts";
 
 export type { BackendInfo, HostData, Session, SessionOptions, TensorType } from "./backend.ts";
 export { type Backend, type BackendName, BackendUnavailableError };
+export { DEADLINE_ENV, DeadlineError } from "./watchdog.ts";
 
 /** Every backend name, in order of preference on a CPU machine. */
 export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];
@@ -28,17 +30,34 @@ export function parseBackendName(name: string): BackendName {
   throw new Error(`unknown backend "${name}"; use one of: ${BACKENDS.join(", ")}`);
 }
 
+/** The most threads a backend may be opened with, per core of this machine. */
+export const THREADS_PER_CORE = 4;
+
+/**
+ * The most threads a backend may be opened with here: {@link THREADS_PER_CORE} per core. More only
+ * oversubscribes the cores, and tens of thousands hang the thread pools' creation.
+ */
+export function maxThreads(): number {
+  return THREADS_PER_CORE * navigator.hardwareConcurrency;
+}
+
 function resolveThreads(threads: number | undefined): number {
   if (threads === undefined) return navigator.hardwareConcurrency;
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new Error(`threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > maxThreads()) {
+    throw new Error(
+      `threads must be an integer from 1 to ${maxThreads()} (${THREADS_PER_CORE} per core), got ${threads}`,
+    );
   }
   return threads;
 }
 
+const probed = new Map<BackendName, Promise<void>>();
+
 /**
  * Opens a backend. `threads` defaults to every core (navigator.hardwareConcurrency). Throws
- * {@link BackendUnavailableError} when the backend cannot run here, with what to do about it.
+ * {@link BackendUnavailableError} when the backend cannot run here, with what to do about it. The first
+ * open of each backend in a process runs a probe on a tiny graph under a deadline (probe.ts), so a backend
+ * that hangs fails here with an error naming it and what to do.
  */
 export async function openBackend(
   name: BackendName | string,
@@ -46,7 +65,10 @@ export async function openBackend(
 ): Promise<Backend> {
   const backend = parseBackendName(name);
   const threads = resolveThreads(options.threads);
-  return await (await MODULES[backend]()).open(threads);
+  const opened = await (await MODULES[backend]()).open(threads);
+  if (!probed.has(backend)) probed.set(backend, probeBackend(opened));
+  await probed.get(backend);
+  return opened;
 }
 
 /** Which backends can run in this process, with the reason for each that cannot. */

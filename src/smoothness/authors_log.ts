@@ -61,59 +61,115 @@ const EXPECTED_FORMAT =
   '"step:<k>/<total> (<param index>) L_estimated: <L_hat> norm_grad: <g>" (NanoGPT) or ' +
   '"step:<epoch> (<param index>) L_estimated: <L_hat> norm_grad: <g>" (CNN)';
 
-/** A number as Python prints it (including nan and inf). */
-const NUMBER = String.raw`[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf)`;
+/** A number as Python prints it (including nan and inf; never a bare trailing point, so "0." is a cut line). */
+const NUMBER = String.raw`[-+]?(?:\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf)`;
 const ESTIMATE_LINE = new RegExp(
   String.raw`^step:(${NUMBER})(?:/(\d+))? \((\d+)\) L_estimated: (${NUMBER}) norm_grad: (${NUMBER})\s*$`,
 );
 const VALIDATION_LINE = new RegExp(String.raw`^step:(\d+)/\d+ val_loss:(${NUMBER})\b`);
+/** The start of an estimate line ("step:<k> (<index>"), which a cut line may keep without "L_estimated". */
+const ESTIMATE_PREFIX = /^step:\S+ \(/;
+/**
+ * A step line cut before it says what it is ("step:<k>" alone) or inside or after "val_loss" without a
+ * parsable number: both must have been validation or estimate lines.
+ */
+function isCutStepLine(trimmed: string): boolean {
+  const m = /^step:\S+(?: (.*))?$/.exec(trimmed);
+  if (!m) return false;
+  const rest = m[1] ?? "";
+  return rest.startsWith("val_loss") || "val_loss:".startsWith(rest);
+}
 
 /**
- * Parses an authors' log. Lines other than estimates and validation losses are ignored; an estimate
- * line that does not parse, a log that mixes the two step formats, or a log without estimates is an
- * error that names the source (`source`, e.g. the file path) and the line.
+ * Parses an authors' log. Lines other than estimates and validation losses are ignored. An estimate or
+ * validation line that is cut short or does not parse, a negative step or norm, a step total that
+ * changes, a log that mixes the two step formats, ends inside a step's estimates (parameters with fewer
+ * estimates than the others) or has no estimates is an error naming the source (`source`, e.g. the file
+ * path) and the line.
  */
 export function parseAuthorsLog(text: string, source = "log"): AuthorsLog {
   const series = new Map<number, ParamSeries>();
   const validation = { step: [] as number[], loss: [] as number[] };
   let totalSteps: number | null | undefined;
+  let lastEstimateLine = 0;
   text.split(/\r?\n/).forEach((line, i) => {
-    if (line.includes("L_estimated")) {
-      const match = ESTIMATE_LINE.exec(line.trim());
+    const where = `${source}:${i + 1}`;
+    const trimmed = line.trim();
+    if (line.includes("L_estimated") || ESTIMATE_PREFIX.test(trimmed)) {
+      const match = ESTIMATE_LINE.exec(trimmed);
       if (!match) {
         throw new Error(
-          `${source}:${i + 1}: cannot parse estimate line "${line.trim()}"; expected ${EXPECTED_FORMAT}`,
+          `${where}: cannot parse estimate line "${trimmed}" (cut short or edited?); expected ${EXPECTED_FORMAT}`,
         );
       }
       const [, step, total, param, lHat, normGrad] = match;
       const lineTotal = total === undefined ? null : Number(total);
       if (totalSteps !== undefined && (totalSteps === null) !== (lineTotal === null)) {
-        throw new Error(`${source}:${i + 1}: mixes "step:<k>/<total>" and "step:<epoch>" estimate lines`);
+        throw new Error(`${where}: mixes "step:<k>/<total>" and "step:<epoch>" estimate lines`);
+      }
+      if (totalSteps != null && lineTotal !== totalSteps) {
+        throw new Error(
+          `${where}: step total /${lineTotal} differs from the earlier lines' /${totalSteps}; the line is cut or edited`,
+        );
       }
       totalSteps = lineTotal;
+      const values = {
+        step: pythonNumber(step),
+        L_estimated: pythonNumber(lHat),
+        norm_grad: pythonNumber(normGrad),
+      };
+      for (const [name, value] of Object.entries(values)) {
+        if (value < 0) {
+          throw new Error(
+            `${where}: ${name} is ${value}, negative; steps and both norms are never negative, so the line ` +
+              `is corrupt: take the log from its source again`,
+          );
+        }
+      }
       const index = Number(param);
       const entry = series.get(index) ?? { param: index, step: [], lHat: [], normGrad: [] };
       series.set(index, entry);
-      entry.step.push(pythonNumber(step));
-      entry.lHat.push(pythonNumber(lHat));
-      entry.normGrad.push(pythonNumber(normGrad));
+      entry.step.push(values.step);
+      entry.lHat.push(values.L_estimated);
+      entry.normGrad.push(values.norm_grad);
+      lastEstimateLine = i + 1;
       return;
     }
-    const val = VALIDATION_LINE.exec(line.trim());
+    const val = VALIDATION_LINE.exec(trimmed);
     if (val) {
       validation.step.push(Number(val[1]));
       validation.loss.push(pythonNumber(val[2]));
+    } else if (isCutStepLine(trimmed)) {
+      throw new Error(
+        `${where}: cannot parse step line "${trimmed}" (cut short?); expected "step:<k>/<total> val_loss:<v>" ` +
+          `or ${EXPECTED_FORMAT}`,
+      );
     }
   });
   if (totalSteps === undefined) {
     throw new Error(`${source}: no smoothness estimate lines found; expected lines like ${EXPECTED_FORMAT}`);
   }
-  return {
-    stepUnit: totalSteps === null ? "epoch" : "iteration",
-    totalSteps,
-    params: [...series.values()].sort((a, b) => a.param - b.param),
-    validation,
-  };
+  const params = [...series.values()].sort((a, b) => a.param - b.param);
+  checkWholeSteps(params, `${source}:${lastEstimateLine}`);
+  return { stepUnit: totalSteps === null ? "epoch" : "iteration", totalSteps, params, validation };
+}
+
+/**
+ * The authors' scripts print every parameter's estimate at each measured step, so every series has the
+ * same length; a shorter one means the log ends (or was cut) inside a step's estimates.
+ */
+function checkWholeSteps(params: ParamSeries[], lastLine: string): void {
+  const full = Math.max(...params.map((p) => p.step.length));
+  const short = params.filter((p) => p.step.length < full);
+  if (short.length === 0) return;
+  const listed = short.slice(0, 6).map((p) => `${p.param} (${p.step.length})`).join(", ");
+  throw new Error(
+    `${lastLine}: the log ends inside a step's estimates: parameters ${listed}${
+      short.length > 6 ? ", ..." : ""
+    } ` +
+      `have fewer estimates than the others' ${full}. The file is truncated: take it from its source again, ` +
+      `or delete the incomplete last step's lines.`,
+  );
 }
 
 /** Converts a number printed by Python (nan, inf, -inf included) to a JS number. */

@@ -5,8 +5,22 @@
  * its parent's seed, so adding a stream never shifts the numbers of another.
  */
 
+/** The largest seed: seeds are unsigned 32-bit integers. */
+export const MAX_SEED = 0xffffffff;
+
+/**
+ * Throws unless `seed` is an integer in [0, {@link MAX_SEED}]: outside it, `seed >>> 0` would silently
+ * alias another seed (2^32 and 0 give the same numbers under different config hashes).
+ */
+export function checkSeed(seed: number, what = "seed"): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw new Error(`${what} must be an integer from 0 to ${MAX_SEED} (2^32 - 1), got ${seed}`);
+  }
+}
+
 /** Folds a label (a string or an integer) into a 32-bit seed, giving the child stream's seed. */
 export function foldIn(seed: number, label: string | number): number {
+  checkSeed(seed);
   let h = mix32((seed >>> 0) ^ 0x9e3779b9);
   const text = String(label);
   for (let i = 0; i < text.length; i++) h = mix32(h ^ text.charCodeAt(i));
@@ -28,6 +42,7 @@ export class Rng {
 
   /** Creates a generator from a 32-bit seed. */
   constructor(seed: number) {
+    checkSeed(seed);
     this.#s = new Uint32Array([0x9e3779b9, 0x243f6a88, 0xb7e15162, seed >>> 0]);
     for (let i = 0; i < 15; i++) this.nextUint32();
   }

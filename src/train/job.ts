@@ -9,7 +9,7 @@ import { type BackendName, openBackend, parseBackendName } from "../runtime/mod.
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { createRunDir, readManifest, updateStatus } from "../trace/run_dir.ts";
-import { foldIn } from "../trace/seeds.ts";
+import { checkSeed, foldIn } from "../trace/seeds.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { loadData } from "./data_source.ts";
 import { GEOMETRIES, type JobConfig } from "../contracts/job_config.ts";
@@ -83,7 +83,7 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
   }
-  if (!Number.isInteger(config.seed)) throw new Error(`seed must be an integer, got ${config.seed}`);
+  checkSeed(config.seed);
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
