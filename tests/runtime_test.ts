@@ -9,6 +9,7 @@ import {
   type Backend,
   type BackendName,
   BACKENDS,
+  type GraphOptimization,
   type HostData,
   openBackend,
   type TensorType,
@@ -108,6 +109,13 @@ Deno.test("openBackend rejects a thread count that is not an integer from 1 to 4
   }
 });
 
+Deno.test("openBackend rejects an unknown graph optimization level and lists the valid ones", async () => {
+  await assert.rejects(
+    openBackend("native", { threads: 1, graphOptimization: "max" as GraphOptimization }),
+    /unknown graph optimization level "max"; use one of: disabled, basic, extended, all/,
+  );
+});
+
 Deno.test("availableBackends reports every backend, with a reason for each unavailable one", () => {
   assert.deepEqual(availability.map((a) => a.name), [...BACKENDS]);
   for (const a of availability) assert.equal(a.available, a.reason === undefined, `${a.name}: ${a.reason}`);
@@ -205,6 +213,7 @@ for (const name of BACKENDS) {
       assert.equal(info.ortPackage, expectedPackage[name]);
       assert.equal(info.ortVersion, await pinnedVersion(info.ortPackage));
       assert.equal(info.threads, THREADS);
+      assert.equal(info.graphOptimization, "all");
       assert.equal(info.deno, Deno.version.deno);
       assert.equal(info.v8, Deno.version.v8);
       if (name === "webgpu") {

@@ -67,6 +67,7 @@ export const INT_FLAG_RANGES: Readonly<Record<string, IntRange>> = {
   "checkpoint-every": STEP_COUNT,
   "smoothness-every": { ...STEP_COUNT, min: 0 },
   "eval-batches": { min: 1, max: 100_000 },
+  accum: { min: 1, max: 1 << 16, why: "micro-batches per optimizer step" },
   batch: { min: 1, max: 1 << 20 },
   hidden: { min: 1, max: 1 << 14 },
   seeds: { min: 1, max: 1000 },

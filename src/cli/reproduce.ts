@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { selectSuites, SUITES } from "../suite/definitions/mod.ts";
+import { PAPER_TEXT_DATA } from "../suite/scales.ts";
 import { makeWorkload } from "../models/presets.ts";
 import { assembleReport, loadRuns, verdictTableText } from "../report/assemble.ts";
 import { type Scale, SCALES } from "../suite/scales.ts";
@@ -37,7 +38,8 @@ Finished runs are reused, interrupted ones resumed: rerun the same command to co
   --seeds N          seeds per job (default 1)
   --backend NAME     ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
   --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads} on every backend)
-  --data SPEC        data of the language-model jobs, as deno task run --data takes it (e.g. fineweb:DIR)
+  --data SPEC        data of the language-model jobs, as deno task run --data takes it (e.g. fineweb:DIR);
+                     paper scale reads FineWeb shards (default ${PAPER_TEXT_DATA}) and refuses Moby Dick
   --out DIR          output folder (default reports/reproduce-<scale>): runs/, fits/, index.html, one .svg per chart
   --shard i/N        run every N-th job starting at i (0-based) and print the command that merges the shards
   --list-jobs        print one JSON line per job (of the shard, with --shard) and exit
@@ -84,6 +86,13 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
   }
   const scale = values.scale as Scale;
   selectSuites(values.suite);
+  if (scale === "paper" && (values.data === "default" || values.data === "moby-dick")) {
+    throw new Error(
+      `--scale paper trains the language models on 2^19 = 524,288 tokens a step; the embedded Moby Dick corpus ` +
+        `is about 300k GPT-2 tokens and would be seen hundreds of times. Pass FineWeb shards with ` +
+        `--data fineweb:DIR (default ${PAPER_TEXT_DATA}), or use --scale tiny or small for Moby Dick.`,
+    );
+  }
   return {
     scale,
     suite: values.suite,
@@ -288,6 +297,23 @@ function summaryLine(s: JobSummary, index: number, total: number): string {
   } s  ${s.id}`;
 }
 
+/**
+ * Throws before any job runs when the FineWeb shard folder of the language-model jobs is missing (the paper
+ * scale's default data), naming the fix; `--list-jobs` runs nothing and skips this check.
+ */
+async function requireTextData(jobs: readonly SuiteJob[]): Promise<void> {
+  const folders = new Set(jobs.map((j) => fullConfig(j).data).filter((d) => d.startsWith("fineweb:")));
+  for (const data of folders) {
+    const dir = data.slice("fineweb:".length);
+    if (!pathExists(dir) || !(await Deno.stat(dir)).isDirectory) {
+      throw new Error(
+        `the language-model jobs read FineWeb shards from ${dir} (--data ${data}), which does not exist. ` +
+          `Download them with modded-nanogpt's data/cached_fineweb10B.py and pass --data fineweb:DIR.`,
+      );
+    }
+  }
+}
+
 /** Runs `deno task reproduce` with `argv`; lines go to `print`. Returns the exit code. */
 export async function main(argv: string[], print: (line: string) => void = console.log): Promise<number> {
   const args = parseReproduceArgs(argv);
@@ -301,6 +327,7 @@ export async function main(argv: string[], print: (line: string) => void = conso
     for (const line of await jobLines(mine)) print(line);
     return 0;
   }
+  await requireTextData(mine);
   const jobs = jobsWithDependencies(all, mine);
   const shardText = args.shard ? ` (shard ${args.shard.index}/${args.shard.count} of ${all.length})` : "";
   print(

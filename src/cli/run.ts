@@ -5,7 +5,8 @@ import { presetNames } from "../optim/mod.ts";
 import { BACKENDS } from "../runtime/mod.ts";
 import { DATA_FORMS } from "../train/data_source.ts";
 import type { JobConfig } from "../contracts/job_config.ts";
-import { JOB_DEFAULTS, runJob } from "../train/job.ts";
+import { JOB_DEFAULTS, planJob, runJob } from "../train/job.ts";
+import { formatPlan } from "../train/memory_plan.ts";
 import { extractOverrides, intOption, runMain } from "./args.ts";
 import { formatRate, ProgressBar } from "./progress.ts";
 
@@ -16,6 +17,8 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
   --workload NAME        ${workloadNames().join(", ")}
   --optimizer NAME       ${presetNames().join(", ")}, or a path to a module exporting makeOptimizer(overrides)
   --steps N              training steps (default ${JOB_DEFAULTS.steps})
+  --accum K              gradient accumulation: each step averages the loss and gradients of K micro-batches
+                         of --model.batch, then updates once (tokens per step = K x batch x context; default 1)
   --opt.KEY VALUE        optimizer override, e.g. --opt.lr 3e-3 --opt.fstar 3.2 (repeatable)
   --model.KEY VALUE      workload override, e.g. --model.batch 8 --model.layers 2 (repeatable)
   --backend NAME         ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
@@ -32,6 +35,8 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
   --smoothness-norms G   scion (Scion's layer norms, default) | euclidean
   --out DIR              run directory (default reports/runs/<workload>-<optimizer>-<config hash>)
   --resume DIR           continue the run in DIR from its last checkpoint (same config; other flags must match)
+  --dry-run              print the memory plan (parameters, optimizer state, peak activations, predicted peak RSS)
+                         and FLOPs per step for this workload, batch and --accum, then exit without training
   --export-onnx FILE     also write the fused step graph (forward, backward, update) as a .onnx file for Netron
   -h, --help             this text`;
 
@@ -43,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
       workload: { type: "string" },
       optimizer: { type: "string" },
       steps: { type: "string" },
+      accum: { type: "string" },
       backend: { type: "string" },
       threads: { type: "string" },
       seed: { type: "string" },
@@ -57,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: "string" },
       resume: { type: "string" },
       "export-onnx": { type: "string" },
+      "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -77,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
     opt: overrides.opt,
     ...defined({
       steps: intOption("steps", values.steps),
+      accum: intOption("accum", values.accum),
       backend: values.backend as JobConfig["backend"] | undefined,
       threads: intOption("threads", values.threads),
       seed: intOption("seed", values.seed),
@@ -90,6 +98,12 @@ async function main(argv: string[]): Promise<number> {
       smoothnessNorms: values["smoothness-norms"] as JobConfig["smoothnessNorms"] | undefined,
     }),
   };
+  if (values["dry-run"]) {
+    const { plan, kind } = await planJob(config);
+    console.log(`${config.workload} / ${config.optimizer}: plan of one run (nothing trained)`);
+    console.log(formatPlan(plan, kind === "text" ? "tokens" : "images"));
+    return 0;
+  }
   const bar = new ProgressBar(`${config.workload}/${config.optimizer}`, config.steps ?? JOB_DEFAULTS.steps);
   const outcome = await runJob(config, {
     out: values.resume ?? values.out,

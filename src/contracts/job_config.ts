@@ -25,6 +25,11 @@ export interface JobConfig {
   /** Optimizer overrides (`--opt.KEY VALUE`). */
   opt: Record<string, string | number | boolean>;
   steps: number;
+  /**
+   * Micro-batches per optimizer step (gradient accumulation): each step averages the loss and gradients of
+   * `accum` batches of `model.batch`. Absent means 1, so configs without accumulation keep their hashes.
+   */
+  accum?: number;
   seed: number;
   backend: BackendName;
   threads: number;

@@ -19,3 +19,4 @@ export { grad } from "./autodiff.ts";
 export { exportOnnx, OPSET, type OnnxModel, type ValueSpec } from "./onnx.ts";
 export { opNames } from "./registry.ts";
 export { countFlops, nodeFlops } from "./flops.ts";
+export { peakLiveBytes, tensorBytes } from "./memory.ts";

@@ -12,6 +12,15 @@ import { DeadlineError, type DeadlineKind, deadlineSeconds, hangAdvice, withDead
 /** The execution backends, by the name used on command lines and in run manifests. */
 export type BackendName = "native" | "wasm" | "webgpu";
 
+/**
+ * ONNX Runtime's graph optimization levels (fusions, constant folding, layout changes). Every run uses
+ * "all"; the regression check measures how far the others move a trajectory (docs/design.md).
+ */
+export type GraphOptimization = "disabled" | "basic" | "extended" | "all";
+
+/** Every {@link GraphOptimization}, weakest first. */
+export const GRAPH_OPTIMIZATIONS: readonly GraphOptimization[] = ["disabled", "basic", "extended", "all"];
+
 /** Element types a backend tensor may hold. */
 export type TensorType = "float32" | "float64" | "int32" | "int64";
 
@@ -26,6 +35,8 @@ export interface BackendInfo {
   ortVersion: string;
   /** Intra-op threads (native) or wasm threads (wasm, webgpu) actually in use. */
   threads: number;
+  /** ORT's graph optimization level of every session. */
+  graphOptimization: GraphOptimization;
   /** The WebGPU adapter (webgpu only). */
   adapter?: {
     vendor: string;
@@ -176,6 +187,7 @@ export function importFailure(
 export function webSessionOptions(
   executionProvider: "wasm" | "webgpu",
   options: SessionOptions,
+  graphOptimization: GraphOptimization,
 ): InferenceSession.SessionOptions {
   if (options.profilePrefix !== undefined) {
     throw new Error(
@@ -186,7 +198,7 @@ export function webSessionOptions(
   return {
     executionProviders: [executionProvider],
     executionMode: "sequential",
-    graphOptimizationLevel: "all",
+    graphOptimizationLevel: graphOptimization,
     // Errors only: the WebGPU EP warns on every session that it keeps shape ops on the CPU, by design.
     logSeverityLevel: 3,
   };

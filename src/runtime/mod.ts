@@ -2,11 +2,23 @@
  * Opening execution backends by name. Each backend's ORT package is imported only when that backend is
  * opened or checked, so using `native` never loads onnxruntime-web and vice versa.
  */
-import { type Backend, type BackendName, BackendUnavailableError } from "./backend.ts";
+import {
+  type Backend,
+  type BackendName,
+  BackendUnavailableError,
+  GRAPH_OPTIMIZATIONS,
+  type GraphOptimization,
+} from "./backend.ts";
 import { probeBackend } from "./probe.ts";
 
 export type { BackendInfo, HostData, Session, SessionOptions, TensorType } from "./backend.ts";
-export { type Backend, type BackendName, BackendUnavailableError };
+export {
+  type Backend,
+  type BackendName,
+  BackendUnavailableError,
+  GRAPH_OPTIMIZATIONS,
+  type GraphOptimization,
+};
 export { DEADLINE_ENV, DeadlineError } from "./watchdog.ts";
 
 /** Every backend name, in order of preference on a CPU machine. */
@@ -15,7 +27,7 @@ export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];
 /** What each backend module provides. */
 interface BackendModule {
   checkAvailable(): Promise<void>;
-  open(threads: number): Promise<Backend>;
+  open(threads: number, graphOptimization: GraphOptimization): Promise<Backend>;
 }
 
 const MODULES: Record<BackendName, () => Promise<BackendModule>> = {
@@ -51,21 +63,30 @@ function resolveThreads(threads: number | undefined): number {
   return threads;
 }
 
+/** Checks that `level` is an ORT graph optimization level, or throws an error that lists the valid ones. */
+export function parseGraphOptimization(level: string): GraphOptimization {
+  if ((GRAPH_OPTIMIZATIONS as readonly string[]).includes(level)) return level as GraphOptimization;
+  throw new Error(
+    `unknown graph optimization level "${level}"; use one of: ${GRAPH_OPTIMIZATIONS.join(", ")}`,
+  );
+}
+
 const probed = new Map<BackendName, Promise<void>>();
 
 /**
- * Opens a backend. `threads` defaults to every core (navigator.hardwareConcurrency). Throws
- * {@link BackendUnavailableError} when the backend cannot run here, with what to do about it. The first
- * open of each backend in a process runs a probe on a tiny graph under a deadline (probe.ts), so a backend
- * that hangs fails here with an error naming it and what to do.
+ * Opens a backend. `threads` defaults to every core (navigator.hardwareConcurrency), `graphOptimization`
+ * to "all". Throws {@link BackendUnavailableError} when the backend cannot run here, with what to do about it.
+ * The first open of each backend in a process runs a probe on a tiny graph under a deadline (probe.ts), so
+ * a backend that hangs fails here with an error naming it and what to do.
  */
 export async function openBackend(
   name: BackendName | string,
-  options: { threads?: number } = {},
+  options: { threads?: number; graphOptimization?: GraphOptimization } = {},
 ): Promise<Backend> {
   const backend = parseBackendName(name);
   const threads = resolveThreads(options.threads);
-  const opened = await (await MODULES[backend]()).open(threads);
+  const level = parseGraphOptimization(options.graphOptimization ?? "all");
+  const opened = await (await MODULES[backend]()).open(threads, level);
   if (!probed.has(backend)) probed.set(backend, probeBackend(opened));
   await probed.get(backend);
   return opened;

@@ -4,6 +4,7 @@
  */
 import {
   type Backend,
+  type GraphOptimization,
   importFailure,
   OrtBackend,
   ortPackageRoot,
@@ -38,7 +39,7 @@ export async function checkAvailable(): Promise<void> {
 }
 
 /** Opens the native backend with `threads` intra-op threads per session (inter-op 1, sequential). */
-export async function open(threads: number): Promise<Backend> {
+export async function open(threads: number, graphOptimization: GraphOptimization): Promise<Backend> {
   const ort = await importOnnxruntimeNode();
   return new OrtBackend({
     name: "native",
@@ -49,6 +50,7 @@ export async function open(threads: number): Promise<Backend> {
       ortPackage: PACKAGE,
       ortVersion: ort.env.versions.node ?? ort.env.versions.common,
       threads,
+      graphOptimization,
       ...runtimeVersions(),
     }),
     sessionOptions: (options) => ({
@@ -56,7 +58,7 @@ export async function open(threads: number): Promise<Backend> {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: "sequential",
-      graphOptimizationLevel: "all",
+      graphOptimizationLevel: graphOptimization,
       // Memory: each session's CPU arena keeps its peak for the life of the session, and a run holds the step
       // graph and its lean twin both resident, so two arenas doubled the peak (nanogpt-small: 4.4 GB against
       // 2.4 GB without). Plain malloc keeps one run's peak and gives it back; memory patterns need the arena.

@@ -5,6 +5,7 @@
 import {
   type Backend,
   claimProcessThreads,
+  type GraphOptimization,
   importFailure,
   OrtBackend,
   ortPackageRoot,
@@ -74,7 +75,7 @@ export async function checkAvailable(): Promise<void> {
  * Opens the wasm backend with `threads` wasm threads. The count is global to onnxruntime-web and fixed at
  * its first session, so one process can open this backend with one thread count only.
  */
-export async function open(threads: number): Promise<Backend> {
+export async function open(threads: number, graphOptimization: GraphOptimization): Promise<Backend> {
   const ort = await importOnnxruntimeWeb();
   claimProcessThreads("wasm", threads);
   if (threads > 1) reserveSharedMemory();
@@ -89,8 +90,9 @@ export async function open(threads: number): Promise<Backend> {
       ortVersion: ort.env.versions.web ?? ort.env.versions.common,
       // ORT lowers this to 1 at its first session where wasm threads are unsupported.
       threads: ort.env.wasm.numThreads ?? threads,
+      graphOptimization,
       ...runtimeVersions(),
     }),
-    sessionOptions: (options) => webSessionOptions("wasm", options),
+    sessionOptions: (options) => webSessionOptions("wasm", options, graphOptimization),
   });
 }

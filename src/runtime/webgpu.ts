@@ -8,6 +8,7 @@ import {
   type BackendInfo,
   BackendUnavailableError,
   claimProcessThreads,
+  type GraphOptimization,
   importFailure,
   OrtBackend,
   ortPackageRoot,
@@ -77,7 +78,7 @@ export async function checkAvailable(): Promise<void> {
  * Opens the webgpu backend; `threads` sets the wasm threads of the CPU fallback for ops the WebGPU EP
  * lacks. As with `wasm`, the count is fixed for the process at the bundle's first session.
  */
-export async function open(threads: number): Promise<Backend> {
+export async function open(threads: number, graphOptimization: GraphOptimization): Promise<Backend> {
   const adapterInfo = (await requestAdapter()).info;
   const ort = await importOnnxruntimeWebGpu();
   claimProcessThreads("webgpu", threads);
@@ -98,11 +99,12 @@ export async function open(threads: number): Promise<Backend> {
       ortPackage: PACKAGE,
       ortVersion: ort.env.versions.web ?? ort.env.versions.common,
       threads: ort.env.wasm.numThreads ?? threads,
+      graphOptimization,
       adapter: { ...adapter },
       ...runtimeVersions(),
     }),
     sessionOptions: (options) => ({
-      ...webSessionOptions("webgpu", options),
+      ...webSessionOptions("webgpu", options, graphOptimization),
       ...(options.keepOutputsOnDevice ? { preferredOutputLocation: "gpu-buffer" as const } : {}),
     }),
   });

@@ -5,7 +5,8 @@
 import type { Scale } from "./scales.ts";
 import { configHash } from "../trace/config_hash.ts";
 import type { JobConfig } from "../contracts/job_config.ts";
-import { JOB_DEFAULTS } from "../train/job.ts";
+import { makeWorkload } from "../models/presets.ts";
+import { JOB_DEFAULTS, stepSizes } from "../train/job.ts";
 import type { Suite, SuiteJob } from "./types.ts";
 
 /** A shard: this process runs the jobs whose position p satisfies p % count == index. */
@@ -60,10 +61,14 @@ export function shardJobs<T>(jobs: readonly T[], shard: Shard): T[] {
   return jobs.filter((_, p) => p % shard.count === shard.index);
 }
 
-/** One JSON line per job: position, id, suite, config hash and seed (what `--list-jobs` prints). */
+/**
+ * One JSON line per job (what `--list-jobs` prints): position, id, suite, config hash, seed, and the batch
+ * of one optimizer step (micro-batch, accum, tokens or images per step), all without loading any data.
+ */
 export async function jobLines(jobs: readonly SuiteJob[]): Promise<string[]> {
   return await Promise.all(jobs.map(async (j, position) => {
     const config = fullConfig(j);
-    return JSON.stringify({ position, id: j.id, suite: config.suite, config_hash: await configHash(config), seed: config.seed });
+    const { record } = stepSizes(makeWorkload(config.workload, config.model), config.accum ?? 1);
+    return JSON.stringify({ position, id: j.id, suite: config.suite, config_hash: await configHash(config), seed: config.seed, ...record });
   }));
 }

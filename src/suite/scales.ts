@@ -50,7 +50,13 @@ export interface ScaleSettings {
   timingSteps: number;
   evalEvery: number;
   evalBatches: number;
-  /** Text data: "default" (Moby Dick, chars) below paper scale. */
+  /**
+   * Micro-batches per optimizer step (gradient accumulation) of the language model (`gpt`), the modded model
+   * (`gptModded`) and the smoothness CNN run (`cnnSmoothness`; its accumulated batch is a full pass at paper
+   * scale, as Gluon's full-batch run, which then has no momentum).
+   */
+  accum: { gpt: number; gptModded: number; cnnSmoothness: number };
+  /** Text data: "default" (Moby Dick, chars) below paper scale; FineWeb shards at paper scale. */
   textData: string;
   tokenizer: "char" | "gpt2";
 }
@@ -61,6 +67,12 @@ export interface ScaleSettings {
  * (robustness to large LRs) are decided.
  */
 const TINY_LR_FACTORS = [1 / 3, 1, 3, 9, 27];
+
+/** One micro-batch a step. */
+const NO_ACCUMULATION = { gpt: 1, gptModded: 1, cnnSmoothness: 1 };
+
+/** The paper scale's default text data: FineWeb shards where modded-nanogpt's download script puts them. */
+export const PAPER_TEXT_DATA = "fineweb:data/fineweb10B";
 
 /** The settings of each scale. */
 export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
@@ -79,6 +91,7 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     timingSteps: 16,
     evalEvery: 30,
     evalBatches: 4,
+    accum: NO_ACCUMULATION,
     textData: "default",
     tokenizer: "char",
   },
@@ -97,6 +110,7 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     timingSteps: 100,
     evalEvery: 100,
     evalBatches: 16,
+    accum: NO_ACCUMULATION,
     textData: "default",
     tokenizer: "char",
   },
@@ -107,7 +121,8 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     sweepSteps: 1900,
     cnnSweepSteps: 1900,
     smoothnessSteps: 5000,
-    cnnSmoothnessSteps: 200,
+    // Gluon's full-batch CNN run: 80 epochs = 80 steps (papers.md, Gluon CNN).
+    cnnSmoothnessSteps: 80,
     smoothnessEvery: 50,
     cnnSmoothnessEvery: 2,
     lrFactors: [1 / 10, 0.3, 1, 3, 10, 30],
@@ -115,10 +130,19 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     timingSteps: 100,
     evalEvery: 125,
     evalBatches: 64,
-    textData: "default",
+    // 2^19 = 524,288 tokens a step: GPT2-Small 64 x 1024 x 8 (Crawshaw et al.), Gluon's modded model
+    // 32 x 1024 x 16; the CNN's 25 batches of 2000 are CIFAR-10's 50,000 training images (full batch).
+    accum: { gpt: 8, gptModded: 16, cnnSmoothness: 25 },
+    // modded-nanogpt's shard folder (data/cached_fineweb10B.py); reproduce --data fineweb:DIR points elsewhere.
+    textData: PAPER_TEXT_DATA,
     tokenizer: "gpt2",
   },
 };
+
+/** The `accum` field of a job config: left out for one micro-batch a step, so such configs keep their hashes. */
+export function accumConfig(accum: number): { accum?: number } {
+  return accum > 1 ? { accum } : {};
+}
 
 /** The decimal form used in job ids (3 significant digits). */
 export function fmtLr(lr: number): string {

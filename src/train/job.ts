@@ -5,7 +5,8 @@
 import { makeWorkload } from "../models/presets.ts";
 import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
 import type { Optimizer } from "../optim/types.ts";
-import { type BackendName, openBackend, parseBackendName } from "../runtime/mod.ts";
+import type { Workload } from "../models/types.ts";
+import { type BackendName, type GraphOptimization, openBackend, parseBackendName } from "../runtime/mod.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { createRunDir, readManifest, updateStatus } from "../trace/run_dir.ts";
@@ -16,6 +17,7 @@ import { GEOMETRIES, type JobConfig } from "../contracts/job_config.ts";
 import { SmoothnessObserver } from "../smoothness/estimator.ts";
 import { train, type TrainResult } from "./loop.ts";
 import { buildStepGraph } from "./step.ts";
+import { type MemoryPlan, planMemory } from "./memory_plan.ts";
 
 /** Defaults of every optional field of a job config. */
 export const JOB_DEFAULTS: Omit<JobConfig, "workload" | "optimizer"> = {
@@ -63,6 +65,11 @@ export interface RunJobOptions {
    * value in the config (e.g. `fit: "run:<job id>"`) resolves on this machine (a path to the fit file).
    */
   resolvedOpt?: Record<string, OptionValue>;
+  /**
+   * ORT's graph optimization level (default "all"). Kept out of the hashed config: it changes no math, only
+   * float rounding; the manifest's backend info records it. The regression check varies it.
+   */
+  graphOptimization?: GraphOptimization;
   /** Also write the step graph as a standard .onnx file (opens in Netron) to this path. */
   exportOnnx?: string;
   /** Called with the routing table text and per-step progress (the CLI draws them). */
@@ -76,12 +83,20 @@ export async function defaultRunDir(config: JobConfig): Promise<string> {
   return `reports/runs/${config.workload}-${slug}-${(await configHash(config)).slice(0, 12)}`;
 }
 
-/** Runs one job end to end; see the module comment. */
-export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">, options: RunJobOptions = {}): Promise<JobOutcome> {
+/**
+ * Validates a job config and builds what it trains, touching no disk and no backend: the full config, data,
+ * workload, optimizer, step graph and batch sizes. Everything that can fail on bad input fails here.
+ */
+async function prepareJob(input: JobInput, resolvedOpt: Record<string, OptionValue> = {}) {
   const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
   parseBackendName(config.backend);
   for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+  }
+  const accum = config.accum ?? 1;
+  if (accum === 1) delete config.accum; // one micro-batch a step hashes as a config without the field
+  if (!Number.isInteger(accum) || accum < 1) {
+    throw new Error(`accum must be a positive integer (micro-batches per step), got ${accum}`);
   }
   checkSeed(config.seed);
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
@@ -91,21 +106,45 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
     throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
   }
 
-  // Everything that can fail on bad input fails here, before a run directory exists.
   const probe = makeWorkload(config.workload, config.model);
   const data = await loadData(probe.kind, config.data, config.tokenizer);
   const workload = makeWorkload(config.workload, { ...data.modelOverrides, ...config.model });
-  const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...options.resolvedOpt });
-  const stepGraph = buildStepGraph(workload, optimizer);
+  const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...resolvedOpt });
+  const stepGraph = buildStepGraph(workload, optimizer, "float32", accum);
+  return { config, data, workload, optimizer, stepGraph, sizes: stepSizes(workload, accum) };
+}
+
+/** A job config as callers give it: defaults fill the rest. */
+export type JobInput = Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">;
+
+/** The memory and FLOPs plan of a job, from its graphs, without training (`deno task run --dry-run`). */
+export async function planJob(input: JobInput): Promise<{ plan: MemoryPlan; kind: "text" | "image" }> {
+  const { config, workload, stepGraph, sizes } = await prepareJob(input);
+  const plan = planMemory(workload, stepGraph, sizes, { steps: config.steps, evaluates: config.evalBatches > 0 });
+  return { plan, kind: workload.kind };
+}
+
+/** Runs one job end to end; see the module comment. */
+export async function runJob(input: JobInput, options: RunJobOptions = {}): Promise<JobOutcome> {
+  // Everything that can fail on bad input fails here, before a run directory exists.
+  const { config, data, workload, optimizer, stepGraph, sizes } = await prepareJob(input, options.resolvedOpt);
   if (options.exportOnnx) await Deno.writeFile(options.exportOnnx, stepGraph.model.bytes);
-  const backend = await openBackend(config.backend, { threads: config.threads });
+  const backend = await openBackend(config.backend, {
+    threads: config.threads,
+    graphOptimization: options.graphOptimization,
+  });
 
   const dir = options.out ?? await defaultRunDir(config);
   const routing = optimizer.route(workload.params);
   const manifest = await createRunDir(dir, {
     name: `${config.workload} / ${config.optimizer}`,
     config,
-    resolved: { workload: workload.config, optimizer: optimizer.hyper, data: data.description },
+    resolved: {
+      workload: workload.config,
+      optimizer: optimizer.hyper,
+      data: data.description,
+      step_batch: sizes.record,
+    },
     seeds: { master: config.seed, init: config.seed, data: foldIn(config.seed, "data/train") },
     backend: { ...backend.info() },
     routing,
@@ -116,8 +155,6 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
   }
   options.onStart?.({ dir, routing: formatRoutingTable(routing), resumedAt: checkpoint?.step ?? 0 });
 
-  const batch = Number(workload.config.batch);
-  const context = workload.kind === "text" ? Number(workload.config.context) : null;
   try {
     const result = await train({
       workload,
@@ -127,12 +164,12 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
       dir,
       steps: config.steps,
       seed: config.seed,
-      train: data.train(batch, context, foldIn(config.seed, "data/train")),
-      evalBatches: data.evalBatches(batch, context, config.evalBatches),
+      train: data.train(sizes.microBatch, sizes.context, foldIn(config.seed, "data/train")),
+      evalBatches: data.evalBatches(sizes.microBatch, sizes.context, config.evalBatches),
       evalEvery: config.evalEvery,
       checkpointEvery: config.checkpointEvery,
       layersEvery: config.layersEvery,
-      itemsPerStep: batch * (context ?? 1),
+      itemsPerStep: sizes.itemsPerStep,
       resumeFrom: checkpoint,
       observer: config.smoothnessEvery
         ? new SmoothnessObserver(workload.params, config.smoothnessEvery, config.smoothnessNorms)
@@ -149,6 +186,18 @@ export async function runJob(input: Partial<JobConfig> & Pick<JobConfig, "worklo
     await updateStatus(dir, { status: "failed", error: e instanceof Error ? e.message : String(e) });
     throw e;
   }
+}
+
+/**
+ * The batch sizes of one optimizer step: micro-batch, context (text workloads), samples per step over all
+ * its micro-batches, and the record the manifest keeps of them (`resolved.step_batch`).
+ */
+export function stepSizes(workload: Workload, accum: number) {
+  const microBatch = Number(workload.config.batch);
+  const context = workload.kind === "text" ? Number(workload.config.context) : null;
+  const itemsPerStep = accum * microBatch * (context ?? 1);
+  const per = context === null ? "images_per_step" : "tokens_per_step";
+  return { microBatch, context, itemsPerStep, record: { micro_batch: microBatch, accum, [per]: itemsPerStep } };
 }
 
 /** A preset by name, or the optimizer of a user module given by path (anything with a "/" or a .ts/.js ending). */

@@ -1,5 +1,6 @@
 /**
- * The training loop: runs the fused step graph once per step, feeds each step's outputs back as the next
+ * The training loop: runs the fused step graph once per step (after the accumulation graph on the step's
+ * earlier micro-batches when it accumulates gradients), feeds each step's outputs back as the next
  * step's inputs, logs steps, per-layer diagnostics and evaluations to the run's Arrow tables, stops cleanly
  * on a non-finite loss, and checkpoints so that `--resume` continues bit-identically.
  */
@@ -14,6 +15,7 @@ import { EVALS_TABLE, LAYERS_TABLE, stepsTable } from "../trace/schema.ts";
 import { TableWriter } from "../trace/arrow_stream.ts";
 import { batchInput, buildEvalGraph, DIAGNOSTIC_COLUMNS, gradOutput, next, paramInput, type StateSlot, stateInput, type StepGraph } from "./step.ts";
 import { type Checkpoint, saveCheckpoint, type SavedTensor } from "./checkpoint.ts";
+import { Accumulator } from "./accumulate.ts";
 
 /** A resumable source of training batches (host arrays keyed by the workload's batch names). */
 export interface BatchStream {
@@ -49,7 +51,7 @@ export interface TrainSetup {
   checkpointEvery: number;
   /** Log per-layer diagnostics every this many steps (and on observed steps). */
   layersEvery: number;
-  /** Samples (tokens or images) per step, for throughput. */
+  /** Samples (tokens or images) per optimizer step (every micro-batch of it), for throughput. */
   itemsPerStep: number;
   resumeFrom?: Checkpoint | null;
   observer?: StepObserver;
@@ -75,6 +77,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   const { workload, optimizer, backend, stepGraph } = s;
   const program = await Program.load(backend, stepGraph.model, { keepOutputsOnDevice: true });
   const leanProgram = await Program.load(backend, stepGraph.lean, { keepOutputsOnDevice: true });
+  const accumulator = await Accumulator.load(backend, stepGraph);
   const evalProgram = s.evalBatches?.length ? await Program.load(backend, buildEvalGraph(workload)) : null;
   const routing = new Map(optimizer.route(workload.params).map((r) => [r.param, r]));
   const start = s.resumeFrom?.step ?? 0;
@@ -102,6 +105,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   try {
     for (let step = start; step < s.steps; step++) {
       const tStep = performance.now();
+      await accumulator?.run(feeds, s.train);
       const batch = s.train.next();
       for (const [k, v] of Object.entries(batch)) feeds[batchInput(k)] = v;
       const lr = optimizer.lrAt(step, s.steps);
@@ -115,6 +119,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
       loss = Number((await backend.read(out.loss))[0]);
       if (observed) await observe(s, step, feeds, out);
       advance(backend, feeds, out, stepGraph);
+      accumulator?.reset(feeds);
       stepMs.push(performance.now() - tStep);
       if (!Number.isFinite(loss)) {
         stepsWriter.append({ step, wall_s: wall(), train_loss: loss, lr, grad_norm: NaN });
@@ -155,6 +160,10 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
     if (!finalized) for (const w of writers) w.close();
     await program.release();
     await leanProgram.release();
+    if (accumulator) {
+      accumulator.reset(feeds);
+      await accumulator.release();
+    }
     await evalProgram?.release();
   }
 }

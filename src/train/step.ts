@@ -3,7 +3,7 @@
  * mini-batch as a single ONNX graph, built once per run. Parameters and optimizer state go in, their next
  * values come out under `next/...` names, so each step's outputs are the next step's inputs.
  */
-import { add, concat, countFlops, exportOnnx, grad, Graph, mul, type OnnxModel, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
+import { add, concat, countFlops, exportOnnx, grad, Graph, mul, type OnnxModel, peakLiveBytes, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
 import type { ParamSpec } from "../contracts/params.ts";
 import type { Workload } from "../models/types.ts";
 import type { LayerDiagnostics, Optimizer } from "../optim/types.ts";
@@ -34,8 +34,18 @@ export interface StepGraph {
   scalarNames: readonly string[];
   /** Names of the workload metrics, each its own `metric/<name>` output. */
   metricNames: readonly string[];
-  /** Matrix-product and convolution FLOPs of one step (forward, backward and update). */
+  /**
+   * Micro-batches per optimizer step (gradient accumulation): the step graph takes the gradient and loss sums
+   * of the first `accum - 1` micro-batches as inputs ({@link accumInput}, {@link ACCUM_LOSS}) and averages
+   * them with its own micro-batch's before the update. 1: no accumulation, no such inputs.
+   */
+  accum: number;
+  /** The graph that adds one micro-batch's gradients and loss to those sums; null when `accum` is 1. */
+  accumulate: OnnxModel | null;
+  /** Matrix-product and convolution FLOPs of one optimizer step (all its micro-batches and the update). */
   flops: number;
+  /** Peak bytes of the values computed in one run of each graph (inputs excluded; see peakLiveBytes). */
+  liveBytes: { model: number; lean: number; accumulate: number };
 }
 
 /** Input name of a parameter. */
@@ -44,6 +54,10 @@ export const paramInput = (name: string) => `param/${name}`;
 export const stateInput = (key: string) => `state/${key}`;
 /** Input name of a batch field. */
 export const batchInput = (name: string) => `batch/${name}`;
+/** Input name of a parameter's gradient summed over the step's earlier micro-batches. */
+export const accumInput = (name: string) => `accum/grad/${name}`;
+/** Input name of the loss summed over the step's earlier micro-batches. */
+export const ACCUM_LOSS = "accum/loss";
 /** Output name carrying the next value of an input. */
 export const next = (input: string) => `next/${input}`;
 
@@ -54,6 +68,19 @@ export function declareInputs(g: Graph, workload: Workload) {
   const batch: Record<string, Tensor> = {};
   for (const b of workload.batch) batch[b.name] = g.input(batchInput(b.name), b.shape, b.dtype);
   return { params, batch };
+}
+
+/** Declares the gradient and loss sums of earlier micro-batches as inputs. */
+function declareAccumInputs(g: Graph, workload: Workload) {
+  const grads: Record<string, Tensor> = {};
+  for (const p of workload.params) grads[p.name] = g.input(accumInput(p.name), p.shape);
+  return { grads, loss: g.input(ACCUM_LOSS, []) };
+}
+
+/** The loss, metrics and gradients (in parameter order) of one micro-batch at the declared inputs. */
+function lossAndGrads(g: Graph, workload: Workload, { params, batch } = declareInputs(g, workload)) {
+  const { loss, metrics = {} } = workload.buildLoss(g, params, batch);
+  return { params, loss, metrics, grads: grad(loss, workload.params.map((p) => params[p.name])) };
 }
 
 /** Output name of a parameter's raw gradient. */
@@ -75,19 +102,38 @@ function stack(xs: Tensor[]): Tensor | null {
  * {@link DIAGNOSTIC_COLUMNS}, `scalars` [n] with {@link StepGraph.scalarNames}, `grad_norm` (global norm of the
  * raw gradient) and `grad/<name>` (raw gradients: fetch them only on the steps that need them).
  */
-export function buildStepGraph(workload: Workload, optimizer: Optimizer, dtype: "float32" | "float64" = "float32"): StepGraph {
+export function buildStepGraph(
+  workload: Workload,
+  optimizer: Optimizer,
+  dtype: "float32" | "float64" = "float32",
+  accum = 1,
+): StepGraph {
+  if (!Number.isInteger(accum) || accum < 1) {
+    throw new Error(`accum must be a positive integer, got ${accum}`);
+  }
   const g = new Graph(dtype);
-  const { params, batch } = declareInputs(g, workload);
+  const inputs = declareInputs(g, workload);
   const lr = g.input("lr", []);
   const step = g.input("step", []);
-  const { loss, metrics = {} } = workload.buildLoss(g, params, batch);
+  // Node order as before accumulation existed: K = 1 steps stay bitwise identical to the baselines.
+  const micro = lossAndGrads(g, workload, inputs);
+  const { params, metrics } = micro;
   const names = workload.params.map((p) => p.name);
-  const gradList = grad(loss, names.map((n) => params[n]));
+  let loss = micro.loss;
+  let gradList = micro.grads;
+  if (accum > 1) {
+    // The means over the step's micro-batches, as GPT-opt's loop takes them (docs/design.md).
+    const sums = declareAccumInputs(g, workload);
+    loss = mul(add(micro.loss, sums.loss), 1 / accum);
+    gradList = micro.grads.map((gr, i) => mul(add(gr, sums.grads[names[i]]), 1 / accum));
+  }
   const grads = Object.fromEntries(names.map((n, i) => [n, gradList[i]]));
 
   const slots: StateSlot[] = [];
   const state = (key: string, shape: readonly number[]) => {
-    if (slots.some((s) => s.key === key)) throw new Error(`optimizer ${optimizer.name} declares state "${key}" twice`);
+    if (slots.some((s) => s.key === key)) {
+      throw new Error(`optimizer ${optimizer.name} declares state "${key}" twice`);
+    }
     slots.push({ key, shape: [...shape] });
     return g.input(stateInput(key), shape);
   };
@@ -118,6 +164,7 @@ export function buildStepGraph(workload: Workload, optimizer: Optimizer, dtype: 
   const leanOutputs = Object.fromEntries(
     Object.entries(outputs).filter(([name]) => name !== "diagnostics" && !name.startsWith("grad/")),
   );
+  const accumulate = accum > 1 ? buildAccumGraph(workload, dtype) : null;
   return {
     model: exportOnnx(outputs, `${workload.name}-${optimizer.name}-step`),
     lean: exportOnnx(leanOutputs, `${workload.name}-${optimizer.name}-step-lean`),
@@ -125,26 +172,60 @@ export function buildStepGraph(workload: Workload, optimizer: Optimizer, dtype: 
     state: slots,
     scalarNames,
     metricNames: Object.keys(metrics),
-    flops: countFlops(Object.values(outputs)),
+    accum,
+    accumulate: accumulate?.model ?? null,
+    flops: countFlops(Object.values(outputs)) + (accum - 1) * (accumulate?.flops ?? 0),
+    liveBytes: {
+      model: peakLiveBytes(Object.values(outputs)),
+      lean: peakLiveBytes(Object.values(leanOutputs)),
+      accumulate: accumulate?.liveBytes ?? 0,
+    },
+  };
+}
+
+/**
+ * Builds the accumulation graph: one micro-batch's loss and gradients added to the sums of the earlier ones
+ * (inputs {@link accumInput} and {@link ACCUM_LOSS}, outputs their `next/...` names). Its batch inputs have
+ * the step graph's shapes, so one session serves every micro-batch.
+ */
+export function buildAccumGraph(workload: Workload, dtype: "float32" | "float64" = "float32") {
+  const g = new Graph(dtype);
+  const micro = lossAndGrads(g, workload);
+  const sums = declareAccumInputs(g, workload);
+  const outputs: Record<string, Tensor> = { [next(ACCUM_LOSS)]: add(sums.loss, micro.loss) };
+  workload.params.forEach((
+    p,
+    i,
+  ) => (outputs[next(accumInput(p.name))] = add(sums.grads[p.name], micro.grads[i])));
+  return {
+    model: exportOnnx(outputs, `${workload.name}-accumulate`),
+    flops: countFlops(micro.grads),
+    liveBytes: peakLiveBytes(Object.values(outputs)),
   };
 }
 
 /** Builds the evaluation graph: loss and metrics at the given parameters, no gradients. */
 export function buildEvalGraph(workload: Workload): OnnxModel {
+  return exportOnnx(evalOutputs(workload), `${workload.name}-eval`);
+}
+
+/** Peak bytes of the values computed in one run of the evaluation graph (see peakLiveBytes). */
+export function evalLiveBytes(workload: Workload): number {
+  return peakLiveBytes(Object.values(evalOutputs(workload)));
+}
+
+function evalOutputs(workload: Workload): Record<string, Tensor> {
   const g = new Graph("float32");
   const { params, batch } = declareInputs(g, workload);
   const { loss, metrics = {} } = workload.buildLoss(g, params, batch);
   const outputs: Record<string, Tensor> = { loss };
   for (const [m, t] of Object.entries(metrics)) outputs[`metric/${m}`] = t;
-  return exportOnnx(outputs, `${workload.name}-eval`);
+  return outputs;
 }
 
 /** Builds the gradient graph: loss and the raw gradient of every parameter (`grad/<name>`). */
 export function buildGradGraph(workload: Workload): OnnxModel {
-  const g = new Graph("float32");
-  const { params, batch } = declareInputs(g, workload);
-  const { loss } = workload.buildLoss(g, params, batch);
-  const grads = grad(loss, workload.params.map((p) => params[p.name]));
+  const { loss, grads } = lossAndGrads(new Graph("float32"), workload);
   const outputs: Record<string, Tensor> = { loss };
   workload.params.forEach((p, i) => (outputs[gradOutput(p.name)] = grads[i]));
   return exportOnnx(outputs, `${workload.name}-grad`);

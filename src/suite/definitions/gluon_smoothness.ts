@@ -5,7 +5,7 @@
  * uScion. The report fits (L0, L1) per layer and compares hidden vs embedding L1 and predicted vs used radii.
  */
 import type { Suite, SuiteJob } from "../types.ts";
-import { SCALE_SETTINGS } from "../scales.ts";
+import { accumConfig, SCALE_SETTINGS } from "../scales.ts";
 
 /** The uScion NanoGPT job that gluon-vs-tuned takes its fit from. */
 export function uscionSmoothnessJob(scale: keyof typeof SCALE_SETTINGS, seed: number): SuiteJob {
@@ -18,6 +18,7 @@ export function uscionSmoothnessJob(scale: keyof typeof SCALE_SETTINGS, seed: nu
       workload: s.gptModded,
       optimizer: "uscion",
       steps: s.smoothnessSteps,
+      ...accumConfig(s.accum.gptModded),
       seed,
       data: s.textData,
       tokenizer: s.tokenizer,
@@ -60,9 +61,18 @@ export const gluonSmoothness: Suite = {
           tags: { variant: "uscion", geometry: "scion" },
           workload: s.cnn,
           optimizer: "uscion",
-          // The Gluon CNN run: lr 0.5, radius 1 (body) / 100 (head), momentum alpha 0.5, constant lr.
-          opt: { lr: 0.5, scale: 1, embed_scale: 1, vector_scale: 1, head_scale: 100, beta: 0.5 },
+          // The Gluon CNN run: lr 0.5, radius 1 (body) / 100 (head), momentum alpha 0.5, constant lr; on full
+          // batches (accumulated, paper scale) no momentum, as the authors' full-batch run.
+          opt: {
+            lr: 0.5,
+            scale: 1,
+            embed_scale: 1,
+            vector_scale: 1,
+            head_scale: 100,
+            beta: s.accum.cnnSmoothness > 1 ? 0 : 0.5,
+          },
           steps: s.cnnSmoothnessSteps,
+          ...accumConfig(s.accum.cnnSmoothness),
           seed,
           smoothnessEvery: s.cnnSmoothnessEvery,
           smoothnessNorms: "scion",

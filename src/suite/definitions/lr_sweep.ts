@@ -6,7 +6,7 @@
  */
 import { makeOptimizer } from "../../optim/mod.ts";
 import type { Suite, SuiteJob } from "../types.ts";
-import { fmtLr, SCALE_SETTINGS } from "../scales.ts";
+import { accumConfig, fmtLr, SCALE_SETTINGS } from "../scales.ts";
 
 /** The optimizers the sweep compares. */
 export const SWEEP_OPTIMIZERS = ["adamw", "muon-adam", "scion", "muonmax", "muon-adam-momo", "muonmax-momo"];
@@ -20,8 +20,8 @@ export const lrSweep: Suite = {
     const s = SCALE_SETTINGS[scale];
     const jobs: SuiteJob[] = [];
     const workloads = [
-      { workload: s.gpt, data: s.textData, tokenizer: s.tokenizer, fstar: s.fstarText, steps: s.sweepSteps },
-      { workload: s.cnn, data: "default", tokenizer: s.tokenizer, fstar: 0, steps: s.cnnSweepSteps },
+      { workload: s.gpt, data: s.textData, tokenizer: s.tokenizer, fstar: s.fstarText, steps: s.sweepSteps, accum: s.accum.gpt },
+      { workload: s.cnn, data: "default", tokenizer: s.tokenizer, fstar: 0, steps: s.cnnSweepSteps, accum: 1 },
     ];
     for (const w of workloads) {
       for (const optimizer of SWEEP_OPTIMIZERS) {
@@ -38,6 +38,7 @@ export const lrSweep: Suite = {
                 optimizer,
                 opt: { lr, ...momo },
                 steps: w.steps,
+                ...accumConfig(w.accum),
                 seed,
                 data: w.data,
                 tokenizer: w.tokenizer,

@@ -5,7 +5,7 @@
  */
 import { makeOptimizer } from "../../optim/mod.ts";
 import type { Suite, SuiteJob } from "../types.ts";
-import { SCALE_SETTINGS } from "../scales.ts";
+import { accumConfig, SCALE_SETTINGS } from "../scales.ts";
 
 /** The timed variants: a variant name (the name the claims use), its optimizer and overrides. */
 export const TIMED_VARIANTS: readonly { variant: string; optimizer: string; opt: Record<string, string> }[] =
@@ -37,6 +37,7 @@ export const stepTime: Suite = {
             optimizer: t.optimizer,
             opt: { ...t.opt, ...momo },
             steps: s.timingSteps,
+            ...accumConfig(s.accum.gpt),
             seed,
             data: s.textData,
             tokenizer: s.tokenizer,

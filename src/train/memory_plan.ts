@@ -1,0 +1,94 @@
+/**
+ * What a run will need, worked out from its graphs without training (`deno task run --dry-run`): parameter,
+ * optimizer-state and accumulation-buffer bytes, the peak working memory of each graph, the process's
+ * predicted peak resident memory on the native backend, and FLOPs and tokens per optimizer step.
+ *
+ * The peak model, fitted to the measured peak resident memory (VmHWM) of runs on this machine
+ * (tests/memory_plan_test.ts checks it within 25%): the runtime itself (Deno, ONNX Runtime, the JS heap),
+ * plus three copies of parameters, state and sums (the host feeds, ONNX Runtime's copies of them and the
+ * next values read back), plus the peak working memory of every session that runs, added up, because each
+ * ONNX Runtime session keeps its own memory arena at its high-water mark.
+ */
+import type { Workload } from "../models/types.ts";
+import { evalLiveBytes, type StepGraph } from "./step.ts";
+import type { stepSizes } from "./job.ts";
+
+/** The resident memory of the runtime before any model (Deno, onnxruntime-node, the JS heap), measured here. */
+export const RUNTIME_BYTES = 160e6;
+
+/** Bytes of a run's memory by kind, and its throughput sizes. */
+export interface MemoryPlan {
+  params: number;
+  state: number;
+  /** The gradient sums of accumulation (0 without it). */
+  accumBuffers: number;
+  /** Peak working memory of one run of each graph the run loads (0 for a graph it does not run). */
+  graphs: { step: number; leanStep: number; accumulate: number; eval: number };
+  /** Predicted peak resident memory of the process (see the module comment). */
+  peak: number;
+  flopsPerStep: number;
+  microBatch: number;
+  accum: number;
+  /** Tokens (text) or images per optimizer step. */
+  itemsPerStep: number;
+}
+
+/** Float32 bytes of a list of shapes. */
+const bytesOf = (shapes: readonly { shape: readonly number[] }[]) =>
+  shapes.reduce((a, s) => a + 4 * s.shape.reduce((x, y) => x * y, 1), 0);
+
+/**
+ * The plan of a run of `steps` steps of `stepGraph` (with evaluations when `evaluates`); `sizes` are the
+ * step's batch sizes ({@link stepSizes}).
+ */
+export function planMemory(
+  workload: Workload,
+  stepGraph: StepGraph,
+  sizes: ReturnType<typeof stepSizes>,
+  run: { steps: number; evaluates: boolean },
+): MemoryPlan {
+  const params = bytesOf(workload.params);
+  const state = bytesOf(stepGraph.state);
+  const accumBuffers = stepGraph.accum > 1 ? params : 0;
+  const graphs = {
+    step: stepGraph.liveBytes.model,
+    leanStep: run.steps > 1 ? stepGraph.liveBytes.lean : 0,
+    accumulate: stepGraph.liveBytes.accumulate,
+    eval: run.evaluates ? evalLiveBytes(workload) : 0,
+  };
+  const sessions = Object.values(graphs).reduce((a, b) => a + b, 0);
+  return {
+    params,
+    state,
+    accumBuffers,
+    graphs,
+    peak: RUNTIME_BYTES + 3 * (params + state + accumBuffers) + sessions,
+    flopsPerStep: stepGraph.flops,
+    microBatch: sizes.microBatch,
+    accum: stepGraph.accum,
+    itemsPerStep: sizes.itemsPerStep,
+  };
+}
+
+/** A byte count in MiB or GiB. */
+export function formatBytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** The plan as the table `--dry-run` prints. */
+export function formatPlan(plan: MemoryPlan, items: "tokens" | "images"): string {
+  const rows: [string, string][] = [
+    ["micro-batch x accum", `${plan.microBatch} x ${plan.accum}`],
+    [`${items} per step`, plan.itemsPerStep.toLocaleString("en-US")],
+    ["parameters", formatBytes(plan.params)],
+    ["optimizer state", formatBytes(plan.state)],
+    ["accumulation sums", formatBytes(plan.accumBuffers)],
+    ["peak activations, step graph", formatBytes(plan.graphs.step)],
+    ["  lean step graph", formatBytes(plan.graphs.leanStep)],
+    ["  accumulation graph", formatBytes(plan.graphs.accumulate)],
+    ["  evaluation graph", formatBytes(plan.graphs.eval)],
+    ["predicted peak RSS (native)", formatBytes(plan.peak)],
+    ["GFLOP per step", (plan.flopsPerStep / 1e9).toFixed(2)],
+  ];
+  return rows.map(([k, v]) => `${k.padEnd(30)} ${v}`).join("\n");
+}
