@@ -1,8 +1,8 @@
 /**
  * `deno task reproduce`: runs the papers' experiments as suites (benchmarks/suites) and builds one report
  * with a verdict per paper claim. Every job trains into `<out>/runs/<job slug>-<config hash 12>`, so a
- * rerun finds its finished runs and skips them, resumes interrupted ones from their checkpoint and restarts
- * the rest: an interrupted reproduce continues where it stopped. `--shard i/N` runs every N-th job (plus
+ * rerun finds its finished runs and skips them and resumes the others from their checkpoint (from step 0
+ * without one), deleting nothing: an interrupted reproduce continues where it stopped. `--shard i/N` runs every N-th job (plus
  * any earlier job whose fit one of them needs) and prints the `deno task report` command that merges the
  * shards' folders.
  */
@@ -20,11 +20,18 @@ import type { SuiteJob } from "../suite/types.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { pathExists } from "../trace/fs_util.ts";
-import { manifestPath, readManifest } from "../trace/run_dir.ts";
-import { checkpointPath } from "../train/checkpoint.ts";
-import { defaultThreads, JOB_DEFAULTS, runJob } from "../train/job.ts";
+import { acquireLock, describeOwner } from "../trace/lock.ts";
+import {
+  assertConfigIntact,
+  isFinished,
+  type Manifest,
+  manifestPath,
+  readManifest,
+} from "../trace/run_dir.ts";
+import { defaultThreads, JOB_DEFAULTS, type JobOutcome, runJob } from "../train/job.ts";
 import { intOption, runMain } from "./args.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
+import { stopOnSignals } from "./stop.ts";
 
 const HELP = `deno task reproduce [options]
 
@@ -44,6 +51,10 @@ Finished runs are reused, interrupted ones resumed: rerun the same command to co
   --shard i/N        run every N-th job starting at i (0-based) and print the command that merges the shards
   --list-jobs        print one JSON line per job (of the shard, with --shard) and exit
   -h, --help         this text
+
+One reproduce writes an output folder at a time (lock <out>/reproduce.lock; a second one is refused with
+the owner's pid and host; give each shard its own --out). SIGINT or SIGTERM stop after the current step
+with a checkpoint; rerun the same command to continue.
 
 Suites:
 ${SUITES.map((s) => `  ${s.name}: ${s.description}`).join("\n")}`;
@@ -155,8 +166,8 @@ export async function runDirOf(out: string, job: SuiteJob): Promise<string> {
   return `${out}/runs/${jobSlug(job.id)}-${(await configHash(fullConfig(job))).slice(0, 12)}`;
 }
 
-/** What a job did this time. */
-export type JobAction = "trained" | "resumed" | "restarted" | "reused" | "failed";
+/** What a job did this time ("restarted": resumed from step 0, as it had no checkpoint). */
+export type JobAction = "trained" | "resumed" | "restarted" | "reused" | "interrupted" | "failed";
 
 /** How one job went. */
 export interface JobSummary {
@@ -178,17 +189,16 @@ export interface ReproduceJobsOptions {
   print?: (line: string) => void;
   /** Draw the progress bar (default: when stderr is a terminal). */
   progress?: boolean;
+  /** When aborted, the running job stops cleanly (status "interrupted") and no further job starts. */
+  stop?: AbortSignal;
 }
 
-/** What to do with a job's run directory. */
-type Plan = "new" | "reuse" | "resume" | "restart";
-
-/** Finished runs are reused; running ones with a checkpoint resumed; the rest (no checkpoint, failed) restarted. */
-async function planOf(dir: string): Promise<Plan> {
-  if (!pathExists(manifestPath(dir))) return "new";
-  const { status } = await readManifest(dir);
-  if (status === "done" || status === "diverged") return "reuse";
-  return status === "running" && pathExists(checkpointPath(dir)) ? "resume" : "restart";
+/** The manifest of a finished run in `dir` (checked against its config hash), or null. */
+async function finishedRun(dir: string): Promise<Manifest | null> {
+  if (!pathExists(manifestPath(dir))) return null;
+  const manifest = await readManifest(dir);
+  await assertConfigIntact(dir, manifest);
+  return isFinished(manifest.status) ? manifest : null;
 }
 
 /** The last validation loss a run logged, or null. */
@@ -197,16 +207,50 @@ async function lastValLoss(dir: string): Promise<number | null> {
   return losses.length ? Number(losses[losses.length - 1]) : null;
 }
 
+/** The action a job's outcome reports. */
+function actionOf(outcome: JobOutcome): JobAction {
+  if (outcome.status === "interrupted") return "interrupted";
+  return {
+    new: "trained",
+    checkpoint: "resumed",
+    "step 0": "restarted",
+    finished: "reused",
+  }[outcome.start] as JobAction;
+}
+
 /**
- * Runs the jobs in order into `<out>/runs`, reusing, resuming or restarting existing run directories (see
- * the module comment). A job with `fitFrom` gets the (L0, L1) fit of that job's run, written to
- * `<out>/fits/<slug>.json`. A job that fails is reported and the others go on.
+ * Runs the jobs in order into `<out>/runs`: a finished run is reused, any other existing run resumed from
+ * its checkpoint (or from step 0 when it has none); no run directory is ever deleted. The whole call holds
+ * the output folder's lock (a second writer is refused with the owner's pid and host), and each job its
+ * run directory's lock. A job with `fitFrom` gets the (L0, L1) fit of that job's run, written
+ * to `<out>/fits/<slug>.json`. A job that fails is reported and the others go on.
  */
 export async function reproduceJobs(
   jobs: readonly SuiteJob[],
   options: ReproduceJobsOptions,
 ): Promise<JobSummary[]> {
   const print = options.print ?? console.log;
+  await Deno.mkdir(options.out, { recursive: true });
+  const lock = acquireLock(`${options.out}/${OUT_LOCK}`, `output folder ${options.out}`);
+  try {
+    if (lock.staleOwner) {
+      print(`took over the lock of ${describeOwner(lock.staleOwner)}, which is no longer running`);
+    }
+    return await runJobsInto(jobs, options, print);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The lock file that keeps a second reproduce out of an output folder while one is writing it. */
+export const OUT_LOCK = "reproduce.lock";
+
+/** {@link reproduceJobs} once the output folder's lock is held. */
+async function runJobsInto(
+  jobs: readonly SuiteJob[],
+  options: ReproduceJobsOptions,
+  print: (line: string) => void,
+): Promise<JobSummary[]> {
   const dirs = new Map<string, string>();
   for (const job of jobs) dirs.set(job.id, await runDirOf(options.out, job));
   const totalSteps = jobs.reduce((n, j) => n + fullConfig(j).steps, 0);
@@ -214,40 +258,28 @@ export async function reproduceJobs(
   const summaries: JobSummary[] = [];
   let doneSteps = 0;
   for (const [index, job] of jobs.entries()) {
+    if (options.stop?.aborted) break;
     const dir = dirs.get(job.id)!;
     const config = fullConfig(job);
     const status = (step: number) => `job ${index + 1}/${jobs.length} ${job.id} step ${step}/${config.steps}`;
     let summary: JobSummary;
     try {
-      const plan = await planOf(dir);
-      if (plan === "reuse") {
-        const m = await readManifest(dir);
-        summary = {
-          id: job.id,
-          dir,
-          action: "reused",
-          status: m.status,
-          valLoss: await lastValLoss(dir),
-          wallS: m.wall_s ?? 0,
-        };
-      } else {
-        if (plan === "restart") await Deno.remove(dir, { recursive: true });
-        const outcome = await runJob(config, {
-          out: dir,
-          resume: plan === "resume",
-          resolvedOpt: job.fitFrom ? { fit: await fitFileFor(job.fitFrom, dirs, options.out) } : undefined,
-          onProgress: (p) => bar.update(doneSteps + p.step, status(p.step)),
-        });
-        const action = plan === "new" ? "trained" : plan === "resume" ? "resumed" : "restarted";
-        summary = {
-          id: job.id,
-          dir,
-          action,
-          status: outcome.status,
-          valLoss: outcome.valLoss,
-          wallS: outcome.wallS,
-        };
-      }
+      const finished = await finishedRun(dir);
+      const outcome = finished ? null : await runJob(config, {
+        out: dir,
+        resume: true,
+        stop: options.stop,
+        resolvedOpt: job.fitFrom ? { fit: await fitFileFor(job.fitFrom, dirs, options.out) } : undefined,
+        onProgress: (p) => bar.update(doneSteps + p.step, status(p.step)),
+      });
+      summary = {
+        id: job.id,
+        dir,
+        action: outcome ? actionOf(outcome) : "reused",
+        status: outcome?.status ?? finished!.status,
+        valLoss: outcome ? outcome.valLoss : await lastValLoss(dir),
+        wallS: outcome?.wallS ?? finished!.wall_s ?? 0,
+      };
     } catch (error) {
       summary = {
         id: job.id,
@@ -337,7 +369,16 @@ export async function main(argv: string[], print: (line: string) => void = conso
     print(`also runs ${jobs.length - mine.length} job(s) of other shards whose fit this shard's jobs need`);
   }
   const t0 = performance.now();
-  const summaries = await reproduceJobs(jobs, { out: args.out, print });
+  const stop = stopOnSignals();
+  const summaries = await reproduceJobs(jobs, { out: args.out, print, stop: stop.signal });
+  const why = stop.reason();
+  if (why) {
+    print(
+      `\n${why.reason}: stopped after ${summaries.length} of ${jobs.length} jobs; the interrupted run keeps ` +
+        `its checkpoint. Rerun the same command to continue.`,
+    );
+    return why.exitCode;
+  }
   const failed = summaries.filter((s) => s.action === "failed");
   const trained = summaries.filter((s) => s.action !== "reused" && s.action !== "failed").length;
   print(
