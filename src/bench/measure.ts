@@ -18,6 +18,8 @@ import { summarizeTimes } from "../stats/times.ts";
 /** One benchmark row (the `--json` line format). */
 export interface BenchRow {
   workload: string;
+  /** The workload preset's overridden options ({} for the preset itself). */
+  model: Record<string, unknown>;
   backend: string;
   threads: number;
   optimizer: string;
@@ -126,17 +128,21 @@ export async function openStepRunner(
   };
 }
 
-/** Measures one (workload, optimizer) on a backend: `steps` timed steps after 3 warmup steps. */
+/**
+ * Measures one (workload, optimizer) on a backend: `steps` timed steps after 3 warmup steps; `overrides`
+ * change the workload preset's options (e.g. `{ width: 256, heads: 8 }`).
+ */
 export async function measureStep(
   backend: Backend,
   workloadName: string,
   optimizerName: string,
   steps: number,
   peakGflops: number,
+  overrides: Record<string, unknown> = {},
 ): Promise<BenchRow> {
   // Both sessions stay open until the end: ONNX Runtime's WebGPU device lives only while a session does,
   // and the parameters the gradient graph reads are the step's device-resident outputs.
-  const step = await openStepRunner(backend, workloadName, makeOptimizer(optimizerName));
+  const step = await openStepRunner(backend, workloadName, makeOptimizer(optimizerName), overrides);
   const { workload, stepGraph, feeds } = step;
   const gradProgram = await Program.load(backend, buildGradGraph(workload), { keepOutputsOnDevice: true });
   const stepMs = await time(steps, 3, () => step.step());
@@ -154,6 +160,7 @@ export async function measureStep(
   const gflops = stepGraph.flops / (s.medianMs / 1e3) / 1e9;
   return {
     workload: workloadName,
+    model: overrides,
     backend: backend.name,
     threads: backend.info().threads,
     optimizer: optimizerName,

@@ -55,7 +55,7 @@ expected wall time (idle 2-core machine) before it starts.
   --data-seed N      first data-order seed, varied apart from --seed (default: the data order follows --seed,
                      as in runs made without it); recorded in each manifest's seeds.data_seed
   --backend NAME     ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
-  --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads}; 1 on wasm, see defaultThreads)
+  --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads} on every backend)
   --data SPEC        data of the language-model jobs, as deno task run --data takes it (e.g. fineweb:DIR);
                      paper scale reads FineWeb shards (default ${PAPER_TEXT_DATA}) and refuses Moby Dick
   --out DIR          output folder (default reports/reproduce-<scale>): runs/, fits/, index.html, one .svg per chart

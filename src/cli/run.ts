@@ -23,7 +23,7 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
   --opt.KEY VALUE        optimizer override, e.g. --opt.lr 3e-3 --opt.fstar 3.2 (repeatable)
   --model.KEY VALUE      workload override, e.g. --model.batch 8 --model.layers 2 (repeatable)
   --backend NAME         ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
-  --threads N            intra-op threads (default ${JOB_DEFAULTS.threads}, 1 on wasm); results are bitwise reproducible per
+  --threads N            intra-op threads (default ${JOB_DEFAULTS.threads}, every backend); results are bitwise reproducible per
                          thread count
   --seed N               master seed: initialisation, and the data order unless --data-seed is given
                          (default ${JOB_DEFAULTS.seed})

@@ -43,12 +43,11 @@ export const JOB_DEFAULTS: Omit<JobConfig, "workload" | "optimizer"> = {
 };
 
 /**
- * The thread count a job gets when none is given: 2, except 1 on wasm, where onnxruntime-web's pthread pool
- * in Deno intermittently hangs the first run of a large graph with 2 threads (3 of 8 nanogpt-tiny runs
- * here; small graphs are unaffected). Pass threads explicitly to override.
+ * The thread count a job gets when none is given: {@link JOB_DEFAULTS}.threads on every backend. wasm once
+ * defaulted to 1 because two threads hung intermittently in Deno; src/runtime/wasm.ts has the cause and fix.
  */
-export function defaultThreads(backend: string): number {
-  return backend === "wasm" ? 1 : JOB_DEFAULTS.threads;
+export function defaultThreads(_backend: string): number {
+  return JOB_DEFAULTS.threads;
 }
 
 /** How a job ended and where its run directory is. */
