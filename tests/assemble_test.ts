@@ -27,8 +27,9 @@ import { downsample, MAX_SERIES_POINTS } from "../src/report/sections.ts";
 import { fitL0L1 } from "../src/smoothness/fit.ts";
 import { median } from "../src/smoothness/predict.ts";
 import { expandSuites, shardJobs } from "../src/suite/jobs.ts";
+import { seedList } from "../src/suite/seeds.ts";
 import type { SuiteJob } from "../src/suite/types.ts";
-import { readColumns } from "../src/trace/arrow_read.ts";
+import { readColumns, readRows } from "../src/trace/arrow_read.ts";
 import { Browser, CHROMIUM_PATH, chromiumAvailable } from "./helpers/chromium.ts";
 
 const TINY_GPT = { layers: 1, heads: 2, width: 16, context: 8, batch: 2 };
@@ -40,7 +41,7 @@ const tiny = SCALE_SETTINGS.tiny;
  * step-time job, and the language-model sweep of four optimizers at two LRs.
  */
 async function testJobs(): Promise<SuiteJob[]> {
-  const all = await expandSuites(SUITES, "tiny", 1);
+  const all = await expandSuites(SUITES, "tiny", seedList(1));
   const sweep = (j: SuiteJob) =>
     j.config.workload === tiny.gpt && SWEPT.includes(j.config.optimizer) &&
     [2, 3].includes(Number(j.config.tags?.lr_index));
@@ -178,15 +179,17 @@ Deno.test("claims: every measurement is the independent computation from the run
   const sweeps = (m["crawshaw.fig1.muonmax_momo_wider_than_muonadam"].measurement as any).sweeps;
   assert.deepEqual(Object.keys(sweeps).sort(), ["muonadam", "muonadam-momo", "muonmax", "muonmax-momo"]);
 
-  // Step times: the median difference of the cumulative wall_s column, first step left out.
-  const medianMs = async (variant: string) => {
-    const w = (await readColumns(runsOf(runs, "step-time", variant)[0].dir, "steps")).wall_s as number[];
-    return median(w.slice(1).map((t, i) => (t - w[i]) * 1000));
-  };
-  const overhead = scalar(m["crawshaw.timing.exact_nuclear_overhead"]);
-  assert.ok(
-    Math.abs(overhead - ((await medianMs("muonmax-momo-exact")) / (await medianMs("muonadam")) - 1)) < 1e-12,
-  );
+  // Step times: the interleaved timing run's samples, paired by round.
+  const samples = (await readRows(runsOf(runs, "step-time", "interleaved")[0].dir, "timings"))
+    .map((r) => ({ round: Number(r.round), variant: String(r.variant), ms: Number(r.ms_per_step) }));
+  const ms = (variant: string, round: number) =>
+    samples.find((x) => x.variant === variant && x.round === round)!.ms;
+  const rounds = [...new Set(samples.map((x) => x.round))];
+  assert.equal(rounds.length, tiny.timingRounds);
+  const ratios = rounds.map((r) => ms("muonmax-momo-exact", r) / ms("muonadam", r) - 1);
+  const overhead = m["crawshaw.timing.exact_nuclear_overhead"].measurement as any;
+  assert.equal(overhead.values.length, tiny.timingRounds, "one overhead per round, paired");
+  overhead.values.forEach((v: number, i: number) => assert.ok(Math.abs(v - ratios[i]) < 1e-12));
 });
 
 Deno.test("verdicts: one row per fixture claim; no data names the suite that feeds it", async () => {

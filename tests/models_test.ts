@@ -81,6 +81,7 @@ Deno.test("presets: every name builds; an unknown name or option is rejected wit
     const n of [
       "nanogpt-tiny",
       "nanogpt-tiny-modded",
+      "nanogpt-mini",
       "nanogpt-small",
       "nanogpt-124m",
       "nanogpt-124m-modded",
@@ -89,7 +90,7 @@ Deno.test("presets: every name builds; an unknown name or option is rejected wit
   ) {
     assert.ok(names.includes(n), n);
   }
-  for (const n of ["cnn-tiny", "cnn-small", "cnn-airbench"]) assert.ok(names.includes(n), n);
+  for (const n of ["cnn-tiny", "cnn-mini", "cnn-small", "cnn-airbench"]) assert.ok(names.includes(n), n);
   for (const n of names) {
     const w = makeWorkload(n);
     assert.equal(w.name, n);

@@ -11,10 +11,13 @@ import {
   parseReproduceArgs,
   reproduceJobs,
   runDirOf,
+  sweepOutcomeIn,
 } from "../src/cli/reproduce.ts";
 import { parseSmoothnessFit } from "../src/optim/gluon.ts";
 import { fitRun } from "../src/smoothness/run_fit.ts";
 import { expandSuites, fullConfig, shardJobs } from "../src/suite/jobs.ts";
+import { DEFAULT_SEEDS, seedList } from "../src/suite/seeds.ts";
+import { withExtensions } from "../src/suite/sweep.ts";
 import type { SuiteJob } from "../src/suite/types.ts";
 import { readColumns } from "../src/trace/arrow_read.ts";
 import { configHash } from "../src/trace/config_hash.ts";
@@ -36,12 +39,18 @@ function hashesById(lines: string[]): Map<string, string> {
   return new Map(lines.map((l) => JSON.parse(l)).map((j) => [j.id, j.config_hash]));
 }
 
+/** An output folder that does not exist: job lists with no finished runs, so no LR-extension rounds yet. */
+const EMPTY_OUT = `${Deno.env.get("TMPDIR") ?? "/tmp"}/lmo-no-runs-${crypto.randomUUID()}`;
+
+/** `--list-jobs` with an empty --out. */
+const listJobs = (argv: string[]) => capture(["--list-jobs", "--out", EMPTY_OUT, ...argv]);
+
 Deno.test("--list-jobs: one JSON line per job, the same every time, with the command line's overrides", async () => {
-  const first = await capture(["--list-jobs"]);
-  const second = await capture(["--list-jobs"]);
+  const first = await listJobs([]);
+  const second = await listJobs([]);
   assert.equal(first.code, 0);
   assert.deepEqual(first.lines, second.lines);
-  const expected = await expandSuites(SUITES, "tiny", 1);
+  const expected = await expandSuites(SUITES, "tiny", seedList(DEFAULT_SEEDS));
   const parsed = first.lines.map((l) => JSON.parse(l));
   assert.deepEqual(parsed.map((j) => j.id), expected.map((j) => j.id));
   assert.deepEqual(parsed.map((j) => j.position), expected.map((_, i) => i));
@@ -52,24 +61,36 @@ Deno.test("--list-jobs: one JSON line per job, the same every time, with the com
       await configHash({ ...fullConfig(job), backend: "native", threads: 2 }),
     );
   }
-  const wasm = hashesById((await capture(["--list-jobs", "--backend", "wasm", "--threads", "1"])).lines);
+  const wasm = hashesById((await listJobs(["--backend", "wasm", "--threads", "1"])).lines);
   for (const [i, job] of expected.entries()) {
     assert.equal(wasm.get(job.id), await configHash({ ...fullConfig(job), backend: "wasm", threads: 1 }));
     assert.notEqual(wasm.get(job.id), parsed[i].config_hash);
   }
-  const seeds = (await capture(["--list-jobs", "--suite", "lr-sweep", "--seeds", "2"])).lines.map((l) =>
-    JSON.parse(l)
-  );
+  const seeds = (await listJobs(["--suite", "lr-sweep", "--seeds", "2"])).lines.map((l) => JSON.parse(l));
   assert.ok(seeds.every((j) => j.suite === "lr-sweep"));
   assert.deepEqual(new Set(seeds.map((j) => j.seed)), new Set([0, 1]));
+  assert.ok(seeds.every((j) => j.data_seed === undefined), "no data seed unless given");
+  // --seed shifts the initialisation seeds; --data-seed varies the data order apart from them.
+  const shifted = (await listJobs(["--suite", "lr-sweep", "--seeds", "2", "--seed", "5", "--data-seed", "0"]))
+    .lines.map((l) => JSON.parse(l));
+  assert.deepEqual(new Set(shifted.map((j) => `${j.seed}/${j.data_seed}`)), new Set(["5/0", "6/1"]));
+  assert.match(shifted[0].id, /\/seed=5\/data-seed=0$/);
+});
+
+Deno.test("a job without --data-seed keeps the config (and hash) it had before data seeds existed", async () => {
+  const [job] = await expandSuites(SUITES, "tiny", seedList(1));
+  assert.equal("dataSeed" in fullConfig(job), false);
+  const [given] = await expandSuites(SUITES, "tiny", seedList(1, 0, 0));
+  assert.equal(fullConfig(given).dataSeed, 0);
+  assert.notEqual(await configHash(fullConfig(given)), await configHash(fullConfig(job)));
 });
 
 Deno.test("--shard: the shards 0/3, 1/3, 2/3 partition the unsharded job list (ids and hashes)", async () => {
-  const all = hashesById((await capture(["--list-jobs"])).lines);
+  const all = hashesById((await listJobs([])).lines);
   const union = new Map<string, string>();
   let count = 0;
   for (let i = 0; i < 3; i++) {
-    const shard = hashesById((await capture(["--list-jobs", "--shard", `${i}/3`])).lines);
+    const shard = hashesById((await listJobs(["--shard", `${i}/3`])).lines);
     count += shard.size;
     for (const [id, hash] of shard) union.set(id, hash);
   }
@@ -78,7 +99,7 @@ Deno.test("--shard: the shards 0/3, 1/3, 2/3 partition the unsharded job list (i
 });
 
 Deno.test("a shard also runs the earlier jobs whose fit its jobs need", async () => {
-  const all = await expandSuites(SUITES, "tiny", 1);
+  const all = await expandSuites(SUITES, "tiny", seedList(1));
   const gluon = all.find((j) => j.fitFrom)!;
   const mine = [gluon];
   const withDeps = jobsWithDependencies(all, mine);
@@ -195,7 +216,7 @@ Deno.test("an interrupted run is resumed from its checkpoint, or restarted witho
     await assert.rejects(Deno.stat(checkpointPath(dir)), Deno.errors.NotFound);
     const [restarted] = await reproduceJobs([job], { out, print: () => {}, progress: false });
     assert.deepEqual([restarted.action, restarted.status], ["restarted", "done"]);
-    assert.deepEqual((await readManifest(dir)).resumed_at, []);
+    assert.equal((await readManifest(dir)).resumed_at.length, 1, "resumed from step 0, in place");
     assert.deepEqual((await readColumns(dir, "steps")).train_loss, expected.train_loss);
   } finally {
     await Deno.remove(out, { recursive: true });
@@ -216,6 +237,45 @@ Deno.test("a job whose dependency failed fails with the reason; the other jobs g
     assert.deepEqual(summaries.map((s) => s.action), ["failed", "failed"]);
     assert.match(lines[0], /FAILED {3}test\/uscion\/seed=0: .*lr/);
     assert.match(summaries[1].error!, /needs the fit of test\/uscion\/seed=0, whose run .* does not exist/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("LR-extension rounds come from the runs in --out: none before they finish, then one per round", async () => {
+  const out = await Deno.makeTempDir({ prefix: "lmo-reproduce-test-" });
+  try {
+    // A 2-LR sweep of 3 steps far below any basin: both LRs sit within the basin tolerance of the best, so
+    // both edges are open and the grid extends one factor-3 step each way.
+    const sweep: SuiteJob[] = [1e-5, 3e-5].map((lr, i) => ({
+      id: `test/sweep/lr=${lr}/seed=0`,
+      sweep: { group: "test/sweep", lr, factor: 3, cap: 1, extension: 0 },
+      config: {
+        suite: "test",
+        tags: { lr_index: i },
+        workload: "nanogpt-tiny",
+        optimizer: "adamw",
+        model: TINY_GPT,
+        opt: { lr },
+        steps: 3,
+        evalEvery: 3,
+        evalBatches: 1,
+        threads: 1,
+      },
+    }));
+    const listed = () => withExtensions(sweep, (job) => sweepOutcomeIn(out, job));
+    assert.deepEqual(
+      (await listed()).map((j) => j.id),
+      sweep.map((j) => j.id),
+      "nothing finished: no extension",
+    );
+    await reproduceJobs(sweep, { out, print: () => {}, progress: false });
+    const round1 = await listed();
+    assert.deepEqual(round1.slice(0, 2), sweep, "the base jobs keep their positions");
+    assert.deepEqual(round1.slice(2).map((j) => j.sweep!.lr), [3.33333e-6, 9e-5]);
+    await reproduceJobs(round1.slice(2), { out, print: () => {}, progress: false });
+    assert.deepEqual((await listed()).map((j) => j.id), round1.map((j) => j.id), "the cap (1) stops it");
+    assert.equal((await sweepOutcomeIn(out, round1[2]))!.loss! > 0, true);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

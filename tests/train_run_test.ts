@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import pl from "nodejs-polars";
 import { readColumns } from "../src/trace/arrow_read.ts";
-import { readManifest } from "../src/trace/run_dir.ts";
+import { effectiveStatus, readManifest } from "../src/trace/run_dir.ts";
 import type { JobConfig } from "../src/contracts/job_config.ts";
 import { runJob } from "../src/train/job.ts";
 import { withTempDir } from "./helpers/temp.ts";
@@ -106,7 +106,13 @@ Deno.test("a run killed with SIGKILL keeps readable streams, and --resume finish
       `the flushed rows survive the kill (got ${steps.length})`,
     );
     assert.deepEqual(steps, steps.map((_, i) => i));
-    assert.equal((await readManifest(killed)).status, "running");
+    const left = await readManifest(killed);
+    assert.equal(left.status, "running");
+    assert.equal(
+      effectiveStatus(killed, left),
+      "interrupted",
+      "nobody holds its lock, so it reads as interrupted",
+    );
     const resumed = await runCli([...CLI_ARGS, "--resume", killed]).output();
     assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
     const ref = await readColumns(`${root}/ref`, "steps");

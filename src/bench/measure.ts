@@ -7,16 +7,19 @@ import { exportOnnx, Graph, matmul } from "../graph/mod.ts";
 import { makeWorkload } from "../models/presets.ts";
 import type { Workload } from "../models/types.ts";
 import { makeOptimizer } from "../optim/mod.ts";
+import type { Optimizer } from "../optim/types.ts";
 import type { Backend, HostData } from "../runtime/backend.ts";
 import { type Feed, Program } from "../runtime/program.ts";
 import { Rng } from "../trace/seeds.ts";
 import { advance, initialFeeds } from "../train/loop.ts";
-import { batchInput, buildGradGraph, buildStepGraph } from "../train/step.ts";
+import { batchInput, buildGradGraph, buildStepGraph, type StepGraph } from "../train/step.ts";
 import { summarizeTimes } from "../stats/times.ts";
 
 /** One benchmark row (the `--json` line format). */
 export interface BenchRow {
   workload: string;
+  /** The workload preset's overridden options ({} for the preset itself). */
+  model: Record<string, unknown>;
   backend: string;
   threads: number;
   optimizer: string;
@@ -83,34 +86,66 @@ export function peakRssMb(): number {
   }
 }
 
-/** Measures one (workload, optimizer) on a backend: `steps` timed steps after 3 warmup steps. */
+/** A loaded training step on synthetic data: one call runs one step; release frees its session. */
+export interface StepRunner {
+  workload: Workload;
+  stepGraph: StepGraph;
+  /** The step's feeds (parameters and state advance with each step). */
+  feeds: Record<string, Feed>;
+  step(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** Loads the lean step graph of (workload with overrides, optimizer) on a backend, fed one fixed synthetic batch. */
+export async function openStepRunner(
+  backend: Backend,
+  workloadName: string,
+  optimizer: Optimizer,
+  modelOverrides: Record<string, unknown> = {},
+): Promise<StepRunner> {
+  const workload = makeWorkload(workloadName, modelOverrides);
+  const stepGraph = buildStepGraph(workload, optimizer);
+  const rng = new Rng(7);
+  const batch = syntheticBatch(workload, rng);
+  const feeds: Record<string, Feed> = initialFeeds(workload, stepGraph.state, 0);
+  for (const [k, v] of Object.entries(batch)) feeds[batchInput(k)] = v;
+  feeds.lr = new Float32Array([1e-4]);
+  // The lean step graph is what a run executes on every step that logs no per-layer rows.
+  const program = await Program.load(backend, stepGraph.lean, { keepOutputsOnDevice: true });
+  const fetches = program.outputs.map((o) => o.name);
+  let k = 0;
+  return {
+    workload,
+    stepGraph,
+    feeds,
+    async step() {
+      feeds.step = new Float32Array([k++]);
+      const out = await program.run(feeds, fetches);
+      advance(backend, feeds, out, stepGraph);
+      await backend.read(out.loss);
+    },
+    release: () => program.release(),
+  };
+}
+
+/**
+ * Measures one (workload, optimizer) on a backend: `steps` timed steps after 3 warmup steps; `overrides`
+ * change the workload preset's options (e.g. `{ width: 256, heads: 8 }`).
+ */
 export async function measureStep(
   backend: Backend,
   workloadName: string,
   optimizerName: string,
   steps: number,
   peakGflops: number,
+  overrides: Record<string, unknown> = {},
 ): Promise<BenchRow> {
-  const workload = makeWorkload(workloadName);
-  const stepGraph = buildStepGraph(workload, makeOptimizer(optimizerName));
-  const rng = new Rng(7);
-  const batch = syntheticBatch(workload, rng);
-  const feeds: Record<string, Feed> = initialFeeds(workload, stepGraph.state, 0);
-  for (const [k, v] of Object.entries(batch)) feeds[batchInput(k)] = v;
-  feeds.lr = new Float32Array([1e-4]);
-  // The lean step graph is what a run executes on every step that logs no per-layer rows. Both sessions stay
-  // open until the end: ONNX Runtime's WebGPU device lives only while a session does, and the parameters
-  // the gradient graph reads are the step's device-resident outputs.
-  const step = await Program.load(backend, stepGraph.lean, { keepOutputsOnDevice: true });
+  // Both sessions stay open until the end: ONNX Runtime's WebGPU device lives only while a session does,
+  // and the parameters the gradient graph reads are the step's device-resident outputs.
+  const step = await openStepRunner(backend, workloadName, makeOptimizer(optimizerName), overrides);
+  const { workload, stepGraph, feeds } = step;
   const gradProgram = await Program.load(backend, buildGradGraph(workload), { keepOutputsOnDevice: true });
-  const fetches = step.outputs.map((o) => o.name);
-  let k = 0;
-  const stepMs = await time(steps, 3, async () => {
-    feeds.step = new Float32Array([k++]);
-    const out = await step.run(feeds, fetches);
-    advance(backend, feeds, out, stepGraph);
-    await backend.read(out.loss);
-  });
+  const stepMs = await time(steps, 3, () => step.step());
   const fbMs = await time(steps, 3, async () => {
     const out = await gradProgram.run(feeds);
     await backend.read(out.loss);
@@ -125,6 +160,7 @@ export async function measureStep(
   const gflops = stepGraph.flops / (s.medianMs / 1e3) / 1e9;
   return {
     workload: workloadName,
+    model: overrides,
     backend: backend.name,
     threads: backend.info().threads,
     optimizer: optimizerName,

@@ -1,6 +1,7 @@
 /** Command-line helpers shared by the commands: dotted override flags and number parsing with clear errors. */
 import { maxThreads, THREADS_PER_CORE } from "../runtime/mod.ts";
 import { MAX_SEED } from "../trace/seeds.ts";
+import { watchLauncher } from "./stop.ts";
 
 /** Override values as typed on the command line: numbers become numbers, true/false booleans, the rest strings. */
 export type OverrideValue = string | number | boolean;
@@ -95,8 +96,12 @@ export function intOption(flag: string, v: string | undefined, min = 0): number 
   return n;
 }
 
-/** Runs a command's main, printing errors as one line (no stack trace) and exiting non-zero. */
+/**
+ * Runs a command's main, printing errors as one line (no stack trace) and exiting non-zero; the command
+ * ends with the process that launched it (see ./stop.ts).
+ */
 export function runMain(main: (args: string[]) => Promise<number | void>): void {
+  watchLauncher();
   main(Deno.args).then((code) => Deno.exit(code ?? 0), (e) => {
     console.error(`error: ${e instanceof Error ? e.message : e}`);
     Deno.exit(1);

@@ -2,71 +2,222 @@
  * `deno task bench`: ms per training step (min and median) for every optimizer preset on the tiny
  * workloads, tokens/s, the optimizer's share of a step, achieved GFLOP/s against the backend's measured
  * MatMul peak, and peak memory. Each (workload, optimizer) runs in its own process so that its peak memory
- * is its own. `--compare-torch` runs the PyTorch eager reference (benchmarks/reference/) with the same
- * thread count in the same session and prints both and their ratio.
+ * is its own. `--compare-torch` runs the PyTorch eager reference (benchmarks/reference/) at 1 thread and at
+ * the bench's thread count and compares against the faster; `--scaling` prints the width scaling table.
  */
 import { parseArgs } from "node:util";
 import { presetNames } from "../optim/mod.ts";
 import { openBackend, parseBackendName } from "../runtime/mod.ts";
 import { type BenchRow, matmulPeak, measureStep } from "../bench/measure.ts";
+import { fitExponent, SCALING_WIDTHS, SCALING_WORKLOAD, scalingModel } from "../bench/scaling.ts";
+import { compareThreads, TORCH_OPTIMIZERS, TORCH_WORKLOADS, type TorchComparison } from "../bench/torch.ts";
 import { intOption, runMain } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
 
-const HELP = `deno task bench [--backend native|wasm|webgpu] [--threads 2] [--steps 20] [--json] [--compare-torch]
-                 [--workloads nanogpt-tiny,cnn-tiny] [--optimizers adamw,muon,...]
+const HELP =
+  `deno task bench [--backend native|wasm|webgpu] [--threads 2] [--steps 20] [--json] [--compare-torch]
+                 [--workloads nanogpt-tiny,cnn-tiny] [--optimizers adamw,muon,...] [--model JSON] [--scaling]
 
 Prints one row per (workload, optimizer): median and min ms per training step, tokens (images) per
 second, the optimizer's share of the step, GFLOP/s of the step's matrix products against the backend's
 measured 1024x1024 MatMul peak, and the process's peak resident memory. --json prints one JSON object per
-line instead. --compare-torch also runs benchmarks/reference/nanogpt_torch.py (Debian python3-torch and
-libopenblas0-pthread) for AdamW and Muon on nanogpt-tiny with the same thread count, and prints the ratios.
-On webgpu, parameters and optimizer state stay on the device between steps.`;
+line instead. On webgpu, parameters and optimizer state stay on the device between steps.
 
-const TORCH_PAIRS: Record<string, string> = { adamw: "adamw", muon: "muon" };
+  --model JSON     workload overrides for every workload, e.g. '{"batch":2}' (nanogpt-124m at batch 2)
+  --compare-torch  also runs benchmarks/reference/torch_reference.py (Debian python3-torch and
+                   libopenblas0-pthread, /usr/bin/python3) for AdamW and Muon on ${TORCH_WORKLOADS.join(", ")}
+                   at 1 thread and at --threads, prints both and our ratio to the faster
+  --scaling        only the scaling table: ${SCALING_WORKLOAD} at widths ${
+    SCALING_WIDTHS.join(", ")
+  } (768-token batch,
+                   heads of 32) with AdamW (or the first --optimizers): step ms, tokens/s, GFLOP/s and the
+                   fitted exponent of step time against width; with --compare-torch, PyTorch's beside ours`;
 
-async function child(args: { one: string; backend: string; threads: number; steps: number; peak: number }) {
-  const [workload, optimizer] = args.one.split("/");
-  const backend = await openBackend(args.backend, { threads: args.threads });
-  console.log(JSON.stringify(await measureStep(backend, workload, optimizer, args.steps, args.peak)));
+interface ChildArgs {
+  one: string;
+  backend: string;
+  threads: number;
+  steps: number;
+  peak: number;
+  model: Record<string, unknown>;
 }
 
-async function runChild(one: string, backend: string, threads: number, steps: number, peak: number): Promise<BenchRow> {
+async function child(args: ChildArgs) {
+  const [workload, optimizer] = args.one.split("/");
+  const backend = await openBackend(args.backend, { threads: args.threads });
+  console.log(
+    JSON.stringify(await measureStep(backend, workload, optimizer, args.steps, args.peak, args.model)),
+  );
+}
+
+async function runChild(args: ChildArgs): Promise<BenchRow> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--one", one, "--backend", backend, "--threads", String(threads),
-      "--steps", String(steps), "--peak", String(peak)],
+    args: [
+      "run",
+      "-A",
+      new URL(import.meta.url).pathname,
+      "--one",
+      args.one,
+      "--backend",
+      args.backend,
+      "--threads",
+      String(args.threads),
+      "--steps",
+      String(args.steps),
+      "--peak",
+      String(args.peak),
+      "--model",
+      JSON.stringify(args.model),
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
-  if (!out.success) throw new Error(`bench of ${one} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  if (!out.success) {
+    throw new Error(`bench of ${args.one} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
   const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
   return JSON.parse(lines[lines.length - 1]);
 }
 
-async function torchRows(threads: number, steps: number): Promise<Record<string, Record<string, number | string>>> {
-  const script = new URL("../../benchmarks/reference/nanogpt_torch.py", import.meta.url).pathname;
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: [script, "--threads", String(threads), "--steps", String(steps)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output().catch((e) => {
-    throw new Error(`--compare-torch needs /usr/bin/python3 with Debian's python3-torch: ${e.message}`);
-  });
-  if (!out.success) {
-    throw new Error(`the PyTorch reference failed (apt-get install python3-torch libopenblas0-pthread): ` +
-      new TextDecoder().decode(out.stderr).trim().split("\n").pop());
-  }
-  const rows = new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => JSON.parse(l));
-  return Object.fromEntries(rows.map((r) => [r.optimizer, r]));
-}
-
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "-");
 
-function table(rows: BenchRow[]): string {
-  const head = ["workload", "optimizer", "median ms", "min ms", "items/s", "opt share", "GFLOP/s", "of peak", "peak MiB"];
-  const body = rows.map((r) => [r.workload, r.optimizer, fmt(r.median_ms), fmt(r.min_ms), fmt(r.tokens_per_s, 0),
-    `${fmt(100 * r.optimizer_share, 0)}%`, fmt(r.gflops), `${fmt(100 * r.peak_fraction, 0)}%`, fmt(r.peak_rss_mb, 0)]);
+/** Rows of cells as aligned text columns. */
+function columns(head: string[], body: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ")).join("\n");
+}
+
+function table(rows: BenchRow[]): string {
+  const head = [
+    "workload",
+    "optimizer",
+    "median ms",
+    "min ms",
+    "items/s",
+    "opt share",
+    "GFLOP/s",
+    "of peak",
+    "peak MiB",
+  ];
+  return columns(
+    head,
+    rows.map((
+      r,
+    ) => [
+      r.workload,
+      r.optimizer,
+      fmt(r.median_ms),
+      fmt(r.min_ms),
+      fmt(r.tokens_per_s, 0),
+      `${fmt(100 * r.optimizer_share, 0)}%`,
+      fmt(r.gflops),
+      `${fmt(100 * r.peak_fraction, 0)}%`,
+      fmt(r.peak_rss_mb, 0),
+    ]),
+  );
+}
+
+/** The comparison of our rows of one workload with the reference at both thread counts. */
+function torchLines(rows: BenchRow[], workload: string, torch: TorchComparison, json: boolean): string[] {
+  const lines: string[] = [];
+  for (const [ours, theirs] of Object.entries(TORCH_OPTIMIZERS)) {
+    const row = rows.find((r) => r.workload === workload && r.optimizer === ours);
+    const best = torch.best.get(theirs);
+    if (!row || !best) continue;
+    const perThreads = Object.fromEntries(
+      [...torch.byThreads].map(([t, m]) => [t, m.get(theirs)?.median_ms ?? NaN]),
+    );
+    const line = {
+      compare: `${workload}/${ours}`,
+      lmo_bench_median_ms: row.median_ms,
+      torch_median_ms_by_threads: perThreads,
+      torch_best_threads: best.threads,
+      torch_median_ms: best.median_ms,
+      ratio: row.median_ms / best.median_ms,
+      lmo_bench_optimizer_share: row.optimizer_share,
+      torch_optimizer_share: best.optimizer_share,
+      lmo_bench_peak_rss_mb: row.peak_rss_mb,
+      torch_peak_rss_mb: best.peak_rss_mb,
+    };
+    const byThreads = Object.entries(perThreads).map(([t, ms]) =>
+      `${fmt(ms)} ms at ${t} thread${t === "1" ? "" : "s"}`
+    );
+    lines.push(
+      json
+        ? JSON.stringify(line)
+        : `${workload}/${ours}: lmo-bench ${fmt(row.median_ms)} ms vs PyTorch eager ${
+          byThreads.join(", ")
+        } ` +
+          `(ratio to the faster ${line.ratio.toFixed(2)}); optimizer share ${
+            fmt(100 * row.optimizer_share, 0)
+          }% vs ` +
+          `${fmt(100 * best.optimizer_share, 0)}%; peak memory ${fmt(row.peak_rss_mb, 0)} vs ${
+            fmt(best.peak_rss_mb, 0)
+          } MiB`,
+    );
+  }
+  return lines;
+}
+
+/** The scaling table: ours (and PyTorch's best) per width, and the fitted exponents. */
+async function scaling(
+  base: Omit<ChildArgs, "one" | "model">,
+  optimizer: string,
+  withTorch: boolean,
+  json: boolean,
+): Promise<string[]> {
+  const ours: BenchRow[] = [];
+  const theirs: (number | undefined)[] = [];
+  for (const width of SCALING_WIDTHS) {
+    const model = scalingModel(width);
+    ours.push(await runChild({ ...base, one: `${SCALING_WORKLOAD}/${optimizer}`, model }));
+    const torchName = TORCH_OPTIMIZERS[optimizer];
+    theirs.push(
+      withTorch && torchName
+        ? (await compareThreads(SCALING_WORKLOAD, [torchName], base.threads, base.steps, model)).best.get(
+          torchName,
+        )?.median_ms
+        : undefined,
+    );
+  }
+  const flops = ours.map((r) => r.gflops * r.median_ms / 1e3);
+  const body = ours.map((r, i) => {
+    const t = theirs[i];
+    return [
+      String(SCALING_WIDTHS[i]),
+      fmt(r.median_ms),
+      fmt(r.tokens_per_s, 0),
+      fmt(r.gflops),
+      t === undefined ? "-" : fmt(t),
+      t === undefined ? "-" : fmt(r.tokens_per_s * r.median_ms / t, 0),
+      t === undefined ? "-" : fmt(flops[i] / (t / 1e3)),
+      t === undefined ? "-" : (r.median_ms / t).toFixed(2),
+    ];
+  });
+  const exponent = fitExponent(SCALING_WIDTHS, ours.map((r) => r.median_ms));
+  const torchTimes = theirs.filter((t): t is number => t !== undefined);
+  const torchExponent = torchTimes.length === SCALING_WIDTHS.length
+    ? fitExponent(SCALING_WIDTHS, torchTimes)
+    : NaN;
+  if (json) {
+    return [
+      JSON.stringify({
+        scaling: SCALING_WORKLOAD,
+        optimizer,
+        widths: SCALING_WIDTHS,
+        ours,
+        torch_median_ms: theirs,
+        exponent,
+        torch_exponent: torchExponent,
+      }),
+    ];
+  }
+  const head = ["width", "ms", "tokens/s", "GFLOP/s", "torch ms", "torch tokens/s", "torch GFLOP/s", "ratio"];
+  return [
+    `scaling: ${SCALING_WORKLOAD}/${optimizer}, ${base.backend} ${base.threads} threads, 768 tokens a step`,
+    columns(head, body),
+    `fitted exponent of step time against width: ours ${fmt(exponent, 2)}, PyTorch ${fmt(torchExponent, 2)}`,
+  ];
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -80,6 +231,8 @@ async function main(argv: string[]): Promise<number> {
       optimizers: { type: "string" },
       json: { type: "boolean", default: false },
       "compare-torch": { type: "boolean", default: false },
+      scaling: { type: "boolean", default: false },
+      model: { type: "string", default: "{}" },
       one: { type: "string" },
       peak: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -92,50 +245,66 @@ async function main(argv: string[]): Promise<number> {
   const backendName = parseBackendName(values.backend!);
   const threads = intOption("threads", values.threads)!;
   const steps = intOption("steps", values.steps)!;
+  const model = parseModel(values.model!);
   if (values.one) {
-    await child({ one: values.one, backend: backendName, threads, steps, peak: Number(values.peak) });
+    await child({ one: values.one, backend: backendName, threads, steps, peak: Number(values.peak), model });
     return 0;
   }
   const optimizers = values.optimizers?.split(",") ?? presetNames();
   const unknown = optimizers.filter((o) => !presetNames().includes(o));
-  if (unknown.length) throw new Error(`unknown optimizers ${unknown.join(", ")}; valid: ${presetNames().join(", ")}`);
+  if (unknown.length) {
+    throw new Error(`unknown optimizers ${unknown.join(", ")}; valid: ${presetNames().join(", ")}`);
+  }
   const workloads = values.workloads!.split(",");
+  if (values["compare-torch"] && Object.keys(model).length) {
+    throw new Error("--compare-torch runs the reference at the presets' sizes; drop --model to compare");
+  }
   const peak = await matmulPeak(await openBackend(backendName, { threads }));
-  if (!values.json) console.log(`${backendName}, ${threads} threads: measured MatMul peak ${fmt(peak)} GFLOP/s (1024x1024)`);
+  if (!values.json) {
+    console.log(`${backendName}, ${threads} threads: measured MatMul peak ${fmt(peak)} GFLOP/s (1024x1024)`);
+  }
+  if (values.scaling) {
+    const optimizer = values.optimizers?.split(",")[0] ?? "adamw";
+    const base = { backend: backendName, threads, steps, peak };
+    for (const line of await scaling(base, optimizer, values["compare-torch"]!, values.json!)) {
+      console.log(line);
+    }
+    return 0;
+  }
   const jobs = workloads.flatMap((w) => optimizers.map((o) => `${w}/${o}`));
   const bar = new ProgressBar("bench", jobs.length);
   const rows: BenchRow[] = [];
   for (const [i, one] of jobs.entries()) {
     bar.update(i, one);
-    const row = await runChild(one, backendName, threads, steps, peak);
+    const row = await runChild({ one, backend: backendName, threads, steps, peak, model });
     rows.push(row);
     if (values.json) console.log(JSON.stringify(row));
   }
   bar.finish();
   if (!values.json) console.log(table(rows));
   if (values["compare-torch"]) {
-    const torch = await torchRows(threads, steps);
-    for (const [ours, theirs] of Object.entries(TORCH_PAIRS)) {
-      const row = rows.find((r) => r.workload === "nanogpt-tiny" && r.optimizer === ours);
-      const t = torch[theirs];
-      if (!row || !t) continue;
-      const line = {
-        compare: `nanogpt-tiny/${ours}`,
-        lmo_bench_median_ms: row.median_ms,
-        torch_median_ms: t.median_ms,
-        ratio: row.median_ms / Number(t.median_ms),
-        lmo_bench_optimizer_share: row.optimizer_share,
-        torch_optimizer_share: t.optimizer_share,
-        lmo_bench_peak_rss_mb: row.peak_rss_mb,
-        torch_peak_rss_mb: t.peak_rss_mb,
-      };
-      console.log(values.json ? JSON.stringify(line) :
-        `nanogpt-tiny/${ours}: lmo-bench ${fmt(row.median_ms)} ms vs PyTorch eager ${fmt(Number(t.median_ms))} ms ` +
-          `(ratio ${line.ratio.toFixed(2)}); optimizer share ${fmt(100 * row.optimizer_share, 0)}% vs ` +
-          `${fmt(100 * Number(t.optimizer_share), 0)}%; peak memory ${fmt(row.peak_rss_mb, 0)} vs ${fmt(Number(t.peak_rss_mb), 0)} MiB`);
+    const torchOptimizers = optimizers.filter((o) => o in TORCH_OPTIMIZERS).map((o) => TORCH_OPTIMIZERS[o]);
+    for (const workload of workloads.filter((w) => TORCH_WORKLOADS.includes(w))) {
+      if (!torchOptimizers.length) break;
+      const torch = await compareThreads(workload, torchOptimizers, threads, steps);
+      for (const line of torchLines(rows, workload, torch, values.json!)) console.log(line);
     }
   }
   return 0;
+}
+
+/** The --model JSON object, or an error saying what is wrong with it. */
+function parseModel(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--model must be a JSON object such as '{"batch":2}': ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(`--model must be a JSON object such as '{"batch":2}', got ${text}`);
+  }
+  return value as Record<string, unknown>;
 }
 
 if (import.meta.main) runMain(main);

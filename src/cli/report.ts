@@ -15,7 +15,8 @@ const HELP = `deno task report DIR... [options]
 
 Builds one HTML report (verdicts on the paper claims, LR sweeps, smoothness fits, step times) from run
 directories. Each DIR is a run directory or a folder holding run directories at any depth; runs of the same
-config found in several folders (shards, machines) count once.
+config found in several folders (shards, machines) count once. Unfinished, failed and damaged run
+directories (a truncated table, no manifest.json...) are left out with a warning naming each and why.
 
   --out DIR     where index.html, verdicts.json and the charts' SVG files go (default: the one DIR given,
                 if it is not a run directory itself; else reports/report)
@@ -48,9 +49,10 @@ export async function main(argv: string[], print: (line: string) => void = conso
     throw new Error(`--scale must be one of ${SCALES.join(", ")}, got "${values.scale}"`);
   }
   const { runs, skipped } = await loadRuns(positionals);
+  for (const s of skipped) print(`warning: left out ${s.dir}: ${s.reason}`);
   if (!runs.length) {
     throw new Error(
-      `no finished runs under ${positionals.join(", ")} (${skipped.length} unfinished or failed)`,
+      `no finished runs under ${positionals.join(", ")} (${skipped.length} left out, listed above)`,
     );
   }
   const scale = (values.scale as Scale | undefined) ?? inferScale(runs);

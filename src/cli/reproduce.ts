@@ -1,10 +1,12 @@
 /**
- * `deno task reproduce`: runs the papers' experiments as suites (benchmarks/suites) and builds one report
+ * `deno task reproduce`: runs the papers' experiments as suites (src/suite/definitions) and builds one report
  * with a verdict per paper claim. Every job trains into `<out>/runs/<job slug>-<config hash 12>`, so a
- * rerun finds its finished runs and skips them, resumes interrupted ones from their checkpoint and restarts
- * the rest: an interrupted reproduce continues where it stopped. `--shard i/N` runs every N-th job (plus
+ * rerun finds its finished runs and skips them and resumes the others from their checkpoint (from step 0
+ * without one), deleting nothing: an interrupted reproduce continues where it stopped. `--shard i/N` runs every N-th job (plus
  * any earlier job whose fit one of them needs) and prints the `deno task report` command that merges the
- * shards' folders.
+ * shards' folders. LR sweeps extend their grids at open basin edges in rounds computed from the run
+ * directories in `--out` (src/suite/sweep.ts): an unsharded reproduce runs the rounds one after another; a
+ * shard sees only its own runs, so shards are rerun on the merged folder until no job is left to run.
  */
 import { parseArgs } from "node:util";
 import { selectSuites, SUITES } from "../suite/definitions/mod.ts";
@@ -16,28 +18,44 @@ import { writeReport } from "../report/html.ts";
 import { type BackendName, BACKENDS, parseBackendName } from "../runtime/mod.ts";
 import { fitRun, writeFitFile } from "../smoothness/run_fit.ts";
 import { expandSuites, fullConfig, jobLines, parseShard, type Shard, shardJobs } from "../suite/jobs.ts";
+import { estimateBudget } from "../suite/budget.ts";
+import { DEFAULT_SEEDS, seedList } from "../suite/seeds.ts";
+import { maxExtensionJobs, type SweepOutcome, withExtensions } from "../suite/sweep.ts";
 import type { SuiteJob } from "../suite/types.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { pathExists } from "../trace/fs_util.ts";
-import { manifestPath, readManifest } from "../trace/run_dir.ts";
-import { checkpointPath } from "../train/checkpoint.ts";
-import { defaultThreads, JOB_DEFAULTS, runJob } from "../train/job.ts";
+import { acquireLock, describeOwner } from "../trace/lock.ts";
+import {
+  assertConfigIntact,
+  isFinished,
+  type Manifest,
+  manifestPath,
+  readManifest,
+} from "../trace/run_dir.ts";
+import { defaultThreads, JOB_DEFAULTS, type JobOutcome, runJob } from "../train/job.ts";
+import { runTimingJob } from "../bench/timing_run.ts";
 import { intOption, runMain } from "./args.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
+import { stopOnSignals } from "./stop.ts";
 
 const HELP = `deno task reproduce [options]
 
 Runs the papers' experiments (suites of jobs) and writes one HTML report with a verdict per paper claim.
-Finished runs are reused, interrupted ones resumed: rerun the same command to continue.
+Finished runs are reused, interrupted ones resumed: rerun the same command to continue. It prints the
+expected wall time (idle 2-core machine) before it starts.
 
   --scale S          ${
   SCALES.join(" | ")
-} (default tiny: minutes on 2 CPU cores; small: about an hour; paper: GPUs)
+} (default tiny: about 28 minutes on an idle 2-core machine; small: about 2 hours; paper: GPUs)
   --suite NAME       ${SUITES.map((s) => s.name).join(" | ")} | all (default all)
-  --seeds N          seeds per job (default 1)
+  --seeds N          seeds per job (default ${DEFAULT_SEEDS}, the fewest a verdict rests on; fewer give inconclusive
+                     verdicts): seeds --seed .. --seed+N-1
+  --seed N           first master (initialisation) seed (default 0)
+  --data-seed N      first data-order seed, varied apart from --seed (default: the data order follows --seed,
+                     as in runs made without it); recorded in each manifest's seeds.data_seed
   --backend NAME     ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
-  --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads}; 1 on wasm, see defaultThreads)
+  --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads} on every backend)
   --data SPEC        data of the language-model jobs, as deno task run --data takes it (e.g. fineweb:DIR);
                      paper scale reads FineWeb shards (default ${PAPER_TEXT_DATA}) and refuses Moby Dick
   --out DIR          output folder (default reports/reproduce-<scale>): runs/, fits/, index.html,
@@ -45,6 +63,17 @@ Finished runs are reused, interrupted ones resumed: rerun the same command to co
   --shard i/N        run every N-th job starting at i (0-based) and print the command that merges the shards
   --list-jobs        print one JSON line per job (of the shard, with --shard) and exit
   -h, --help         this text
+
+One reproduce writes an output folder at a time (lock <out>/reproduce.lock; a second one is refused with
+the owner's pid and host; give each shard its own --out). SIGINT or SIGTERM stop after the current step
+with a checkpoint; rerun the same command to continue.
+
+LR sweeps extend their grid by its factor beyond an end where the basin is open (the best LR at the end,
+or every LR diverged), up to the scale's cap, once all of the sweep's runs in --out have finished. The
+extension jobs come after the base jobs in the list and are computed from the run directories present, so
+--list-jobs shows the rounds known so far. With --shard: merge the shards' runs/ into one folder, run every
+shard again with that folder as --out, and repeat until a pass trains nothing (each pass prints how many
+jobs it ran).
 
 Suites:
 ${SUITES.map((s) => `  ${s.name}: ${s.description}`).join("\n")}`;
@@ -54,6 +83,8 @@ export interface ReproduceArgs {
   scale: Scale;
   suite: string;
   seeds: number;
+  seed: number;
+  dataSeed: number | undefined;
   backend: BackendName;
   threads: number;
   data: string | undefined;
@@ -70,7 +101,9 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
     options: {
       scale: { type: "string", default: "tiny" },
       suite: { type: "string", default: "all" },
-      seeds: { type: "string", default: "1" },
+      seeds: { type: "string", default: String(DEFAULT_SEEDS) },
+      seed: { type: "string", default: "0" },
+      "data-seed": { type: "string" },
       backend: { type: "string", default: JOB_DEFAULTS.backend },
       threads: { type: "string" },
       data: { type: "string" },
@@ -98,6 +131,8 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
     scale,
     suite: values.suite,
     seeds: intOption("seeds", values.seeds)!,
+    seed: intOption("seed", values.seed)!,
+    dataSeed: intOption("data-seed", values["data-seed"]),
     backend: parseBackendName(values.backend),
     threads: intOption("threads", values.threads) ?? defaultThreads(values.backend),
     data: values.data,
@@ -112,7 +147,8 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
  * (for language-model jobs) data of the command line.
  */
 export async function commandJobs(args: ReproduceArgs): Promise<SuiteJob[]> {
-  const jobs = await expandSuites(selectSuites(args.suite), args.scale, args.seeds);
+  const seeds = seedList(args.seeds, args.seed, args.dataSeed);
+  const jobs = await expandSuites(selectSuites(args.suite), args.scale, seeds);
   return jobs.map((job) => {
     const text = args.data !== undefined &&
       makeWorkload(job.config.workload, job.config.model).kind === "text";
@@ -156,8 +192,8 @@ export async function runDirOf(out: string, job: SuiteJob): Promise<string> {
   return `${out}/runs/${jobSlug(job.id)}-${(await configHash(fullConfig(job))).slice(0, 12)}`;
 }
 
-/** What a job did this time. */
-export type JobAction = "trained" | "resumed" | "restarted" | "reused" | "failed";
+/** What a job did this time ("restarted": resumed from step 0, as it had no checkpoint). */
+export type JobAction = "trained" | "resumed" | "restarted" | "reused" | "interrupted" | "failed";
 
 /** How one job went. */
 export interface JobSummary {
@@ -179,17 +215,32 @@ export interface ReproduceJobsOptions {
   print?: (line: string) => void;
   /** Draw the progress bar (default: when stderr is a terminal). */
   progress?: boolean;
+  /** When aborted, the running job stops cleanly (status "interrupted") and no further job starts. */
+  stop?: AbortSignal;
 }
 
-/** What to do with a job's run directory. */
-type Plan = "new" | "reuse" | "resume" | "restart";
-
-/** Finished runs are reused; running ones with a checkpoint resumed; the rest (no checkpoint, failed) restarted. */
-async function planOf(dir: string): Promise<Plan> {
-  if (!pathExists(manifestPath(dir))) return "new";
+/** How a finished sweep run in `out` ended (undefined: no finished run, or one with no validation loss). */
+export async function sweepOutcomeIn(out: string, job: SuiteJob): Promise<SweepOutcome | undefined> {
+  const dir = await runDirOf(out, job);
+  if (!pathExists(manifestPath(dir))) return undefined;
   const { status } = await readManifest(dir);
-  if (status === "done" || status === "diverged") return "reuse";
-  return status === "running" && pathExists(checkpointPath(dir)) ? "resume" : "restart";
+  if (status === "diverged") return { loss: null };
+  if (status !== "done") return undefined;
+  const loss = await lastValLoss(dir);
+  return loss === null ? undefined : { loss };
+}
+
+/** The job list with every LR-extension round the runs in `out` allow. */
+export async function listedJobs(args: ReproduceArgs): Promise<SuiteJob[]> {
+  return await withExtensions(await commandJobs(args), (job) => sweepOutcomeIn(args.out, job));
+}
+
+/** The manifest of a finished run in `dir` (checked against its config hash), or null. */
+async function finishedRun(dir: string): Promise<Manifest | null> {
+  if (!pathExists(manifestPath(dir))) return null;
+  const manifest = await readManifest(dir);
+  await assertConfigIntact(dir, manifest);
+  return isFinished(manifest.status) ? manifest : null;
 }
 
 /** The last validation loss a run logged, or null. */
@@ -198,16 +249,50 @@ async function lastValLoss(dir: string): Promise<number | null> {
   return losses.length ? Number(losses[losses.length - 1]) : null;
 }
 
+/** The action a job's outcome reports. */
+function actionOf(outcome: JobOutcome): JobAction {
+  if (outcome.status === "interrupted") return "interrupted";
+  return {
+    new: "trained",
+    checkpoint: "resumed",
+    "step 0": "restarted",
+    finished: "reused",
+  }[outcome.start] as JobAction;
+}
+
 /**
- * Runs the jobs in order into `<out>/runs`, reusing, resuming or restarting existing run directories (see
- * the module comment). A job with `fitFrom` gets the (L0, L1) fit of that job's run, written to
- * `<out>/fits/<slug>.json`. A job that fails is reported and the others go on.
+ * Runs the jobs in order into `<out>/runs`: a finished run is reused, any other existing run resumed from
+ * its checkpoint (or from step 0 when it has none); no run directory is ever deleted. The whole call holds
+ * the output folder's lock (a second writer is refused with the owner's pid and host), and each job its
+ * run directory's lock. A job with `fitFrom` gets the (L0, L1) fit of that job's run, written
+ * to `<out>/fits/<slug>.json`. A job that fails is reported and the others go on.
  */
 export async function reproduceJobs(
   jobs: readonly SuiteJob[],
   options: ReproduceJobsOptions,
 ): Promise<JobSummary[]> {
   const print = options.print ?? console.log;
+  await Deno.mkdir(options.out, { recursive: true });
+  const lock = acquireLock(`${options.out}/${OUT_LOCK}`, `output folder ${options.out}`);
+  try {
+    if (lock.staleOwner) {
+      print(`took over the lock of ${describeOwner(lock.staleOwner)}, which is no longer running`);
+    }
+    return await runJobsInto(jobs, options, print);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The lock file that keeps a second reproduce out of an output folder while one is writing it. */
+export const OUT_LOCK = "reproduce.lock";
+
+/** {@link reproduceJobs} once the output folder's lock is held. */
+async function runJobsInto(
+  jobs: readonly SuiteJob[],
+  options: ReproduceJobsOptions,
+  print: (line: string) => void,
+): Promise<JobSummary[]> {
   const dirs = new Map<string, string>();
   for (const job of jobs) dirs.set(job.id, await runDirOf(options.out, job));
   const totalSteps = jobs.reduce((n, j) => n + fullConfig(j).steps, 0);
@@ -215,38 +300,33 @@ export async function reproduceJobs(
   const summaries: JobSummary[] = [];
   let doneSteps = 0;
   for (const [index, job] of jobs.entries()) {
+    if (options.stop?.aborted) break;
     const dir = dirs.get(job.id)!;
     const config = fullConfig(job);
     const status = (step: number) => `job ${index + 1}/${jobs.length} ${job.id} step ${step}/${config.steps}`;
     let summary: JobSummary;
     try {
-      const plan = await planOf(dir);
-      if (plan === "reuse") {
-        const m = await readManifest(dir);
-        summary = {
-          id: job.id,
-          dir,
-          action: "reused",
-          status: m.status,
-          valLoss: await lastValLoss(dir),
-          wallS: m.wall_s ?? 0,
-        };
+      const finished = await finishedRun(dir);
+      if (!finished && job.timing) {
+        // A timing has no checkpoint: an unfinished one restarts, so its rounds stay side by side.
+        if (pathExists(dir)) await Deno.remove(dir, { recursive: true });
+        const timed = await runTimingJob(config, job.timing, dir);
+        summary = { id: job.id, dir, action: "trained", status: "done", valLoss: null, wallS: timed.wallS };
       } else {
-        if (plan === "restart") await Deno.remove(dir, { recursive: true });
-        const outcome = await runJob(config, {
+        const outcome = finished ? null : await runJob(config, {
           out: dir,
-          resume: plan === "resume",
+          resume: true,
+          stop: options.stop,
           resolvedOpt: job.fitFrom ? { fit: await fitFileFor(job.fitFrom, dirs, options.out) } : undefined,
           onProgress: (p) => bar.update(doneSteps + p.step, status(p.step)),
         });
-        const action = plan === "new" ? "trained" : plan === "resume" ? "resumed" : "restarted";
         summary = {
           id: job.id,
           dir,
-          action,
-          status: outcome.status,
-          valLoss: outcome.valLoss,
-          wallS: outcome.wallS,
+          action: outcome ? actionOf(outcome) : "reused",
+          status: outcome?.status ?? finished!.status,
+          valLoss: outcome ? outcome.valLoss : await lastValLoss(dir),
+          wallS: outcome?.wallS ?? finished!.wall_s ?? 0,
         };
       }
     } catch (error) {
@@ -299,6 +379,26 @@ function summaryLine(s: JobSummary, index: number, total: number): string {
 }
 
 /**
+ * "expected wall time about 24:10 on an idle 2-core machine for 96 jobs to run (0 finished), plus up to
+ * 6:00 for 72 LR-extension jobs": the budget of the jobs without a finished run.
+ */
+async function budgetLine(jobs: readonly SuiteJob[], out: string): Promise<string> {
+  const pending: SuiteJob[] = [];
+  for (const job of jobs) if (!await finishedRun(await runDirOf(out, job))) pending.push(job);
+  const base = estimateBudget(pending.map(fullConfig));
+  const extension = maxExtensionJobs(jobs);
+  const extra = estimateBudget(extension.map(fullConfig));
+  const unmeasured = base.unmeasured
+    ? ` (${base.unmeasured} job(s) of unmeasured workloads not counted)`
+    : "";
+  const more = extension.length
+    ? `, plus up to ${formatDuration(extra.seconds)} for up to ${extension.length} LR-extension job(s)`
+    : "";
+  return `expected wall time about ${formatDuration(base.seconds)} on an idle 2-core machine for ` +
+    `${pending.length} job(s) to run (${jobs.length - pending.length} finished)${unmeasured}${more}`;
+}
+
+/**
  * Throws before any job runs when the FineWeb shard folder of the language-model jobs is missing (the paper
  * scale's default data), naming the fix; `--list-jobs` runs nothing and skips this check.
  */
@@ -322,8 +422,9 @@ export async function main(argv: string[], print: (line: string) => void = conso
     print(HELP);
     return 0;
   }
-  const all = await commandJobs(args);
-  const mine = args.shard ? shardJobs(all, args.shard) : all;
+  const mineOf = (all: SuiteJob[]) => args.shard ? shardJobs(all, args.shard) : all;
+  const all = await listedJobs(args);
+  const mine = mineOf(all);
   if (args.listJobs) {
     for (const line of await jobLines(mine)) print(line);
     return 0;
@@ -332,13 +433,33 @@ export async function main(argv: string[], print: (line: string) => void = conso
   const jobs = jobsWithDependencies(all, mine);
   const shardText = args.shard ? ` (shard ${args.shard.index}/${args.shard.count} of ${all.length})` : "";
   print(
-    `reproduce: ${mine.length} jobs${shardText}, ${args.scale} scale, suite ${args.suite}, -> ${args.out}`,
+    `reproduce: ${mine.length} jobs${shardText}, ${args.scale} scale, suite ${args.suite}, ${args.seeds} seeds, ` +
+      `-> ${args.out}`,
   );
   if (jobs.length > mine.length) {
     print(`also runs ${jobs.length - mine.length} job(s) of other shards whose fit this shard's jobs need`);
   }
+  print(await budgetLine(jobs, args.out));
   const t0 = performance.now();
-  const summaries = await reproduceJobs(jobs, { out: args.out, print });
+  const stop = stopOnSignals();
+  const summaries: JobSummary[] = [];
+  const ran = new Set<string>();
+  for (let round = 0; !stop.reason(); round++) {
+    const listed = round === 0 ? all : await listedJobs(args);
+    const todo = jobsWithDependencies(listed, mineOf(listed)).filter((j) => !ran.has(j.id));
+    if (!todo.length) break;
+    if (round > 0) print(`LR grid extension round ${round}: ${todo.length} job(s) beyond open basin edges`);
+    todo.forEach((j) => ran.add(j.id));
+    summaries.push(...await reproduceJobs(todo, { out: args.out, print, stop: stop.signal }));
+  }
+  const why = stop.reason();
+  if (why) {
+    print(
+      `\n${why.reason}: stopped after ${summaries.length} of ${ran.size} jobs; the interrupted run keeps ` +
+        `its checkpoint. Rerun the same command to continue.`,
+    );
+    return why.exitCode;
+  }
   const failed = summaries.filter((s) => s.action === "failed");
   const trained = summaries.filter((s) => s.action !== "reused" && s.action !== "failed").length;
   print(
@@ -350,7 +471,8 @@ export async function main(argv: string[], print: (line: string) => void = conso
     print(
       `shard ${args.shard.index}/${args.shard.count} done. When every shard is done, copy their output folders ` +
         `to one machine and merge them with:\n  deno task report ${args.out} <the other shards' folders...> ` +
-        `--scale ${args.scale} --out <report folder>`,
+        `--scale ${args.scale} --out <report folder>\nLR sweeps extend once all their runs are in one folder: ` +
+        `rerun the shards with the merged folder as --out until a pass trains nothing.`,
     );
   } else {
     const { runs, skipped } = await loadRuns(
@@ -364,6 +486,8 @@ export async function main(argv: string[], print: (line: string) => void = conso
         scale: args.scale,
         suite: args.suite,
         seeds: args.seeds,
+        seed: args.seed,
+        data_seed: args.dataSeed ?? "follows seed",
         backend: args.backend,
         threads: args.threads,
         data: args.data ?? "suite default",

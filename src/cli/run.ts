@@ -9,6 +9,7 @@ import { JOB_DEFAULTS, planJob, runJob } from "../train/job.ts";
 import { formatPlan } from "../train/memory_plan.ts";
 import { extractOverrides, intOption, runMain } from "./args.ts";
 import { formatRate, ProgressBar } from "./progress.ts";
+import { stopOnSignals } from "./stop.ts";
 
 const HELP = `deno task run --workload NAME --optimizer NAME [options]
 
@@ -22,9 +23,12 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
   --opt.KEY VALUE        optimizer override, e.g. --opt.lr 3e-3 --opt.fstar 3.2 (repeatable)
   --model.KEY VALUE      workload override, e.g. --model.batch 8 --model.layers 2 (repeatable)
   --backend NAME         ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
-  --threads N            intra-op threads (default ${JOB_DEFAULTS.threads}, 1 on wasm); results are bitwise reproducible per
+  --threads N            intra-op threads (default ${JOB_DEFAULTS.threads}, every backend); results are bitwise reproducible per
                          thread count
-  --seed N               master seed (default ${JOB_DEFAULTS.seed})
+  --seed N               master seed: initialisation, and the data order unless --data-seed is given
+                         (default ${JOB_DEFAULTS.seed})
+  --data-seed N          seed of the training data order alone (default: follows --seed); recorded in the
+                         manifest's seeds.data_seed
   --data SPEC            ${DATA_FORMS.join("\n                         ")}
   --tokenizer char|gpt2  text tokenizer (default ${JOB_DEFAULTS.tokenizer})
   --eval-every N         validation every N steps (default ${JOB_DEFAULTS.evalEvery}) on --eval-batches N batches (default ${JOB_DEFAULTS.evalBatches})
@@ -34,11 +38,17 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
                          L_hat and ||g||* per layer go to the layers table (fit with deno task smoothness DIR)
   --smoothness-norms G   scion (Scion's layer norms, default) | euclidean
   --out DIR              run directory (default reports/runs/<workload>-<optimizer>-<config hash>)
-  --resume DIR           continue the run in DIR from its last checkpoint (same config; other flags must match)
+  --resume DIR           continue the run in DIR from its last checkpoint, or from step 0 when it has none
+                         (same config; other flags must match); a finished run is left as it is
   --dry-run              print the memory plan (parameters, optimizer state, peak activations, predicted peak RSS)
                          and FLOPs per step for this workload, batch and --accum, then exit without training
-  --export-onnx FILE     also write the fused step graph (forward, backward, update) as a .onnx file for Netron
-  -h, --help             this text`;
+  --export-onnx FILE     also write the fused step graph (forward, backward, update) as a .onnx file for Netron,
+                         once the run is validated
+  -h, --help             this text
+
+SIGINT or SIGTERM (or the end of the launching npm/deno process) stop the run after the current
+step: tables flushed, a checkpoint saved, the manifest marked "interrupted"; --resume DIR continues it.
+One process writes a run directory at a time (lock file DIR.lock); a second one is refused.`;
 
 async function main(argv: string[]): Promise<number> {
   const { overrides, rest } = extractOverrides(argv, ["opt", "model"]);
@@ -52,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
       backend: { type: "string" },
       threads: { type: "string" },
       seed: { type: "string" },
+      "data-seed": { type: "string" },
       data: { type: "string" },
       tokenizer: { type: "string" },
       "eval-every": { type: "string" },
@@ -76,7 +87,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.tokenizer && values.tokenizer !== "char" && values.tokenizer !== "gpt2") {
     throw new Error(`--tokenizer must be char or gpt2, got "${values.tokenizer}"`);
   }
-  if (values.out && values.resume) throw new Error("give either --out (a new run) or --resume (an existing one), not both");
+  if (values.out && values.resume) {
+    throw new Error("give either --out (a new run) or --resume (an existing one), not both");
+  }
   const config: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer"> = {
     workload: values.workload,
     optimizer: values.optimizer,
@@ -88,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
       backend: values.backend as JobConfig["backend"] | undefined,
       threads: intOption("threads", values.threads),
       seed: intOption("seed", values.seed),
+      dataSeed: intOption("data-seed", values["data-seed"]),
       data: values.data,
       tokenizer: values.tokenizer as JobConfig["tokenizer"] | undefined,
       evalEvery: intOption("eval-every", values["eval-every"]),
@@ -105,24 +119,55 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const bar = new ProgressBar(`${config.workload}/${config.optimizer}`, config.steps ?? JOB_DEFAULTS.steps);
+  const stop = stopOnSignals();
   const outcome = await runJob(config, {
     out: values.resume ?? values.out,
     resume: values.resume !== undefined,
     exportOnnx: values["export-onnx"],
-    onStart: ({ dir, routing, resumedAt }) => {
-      console.log(`run directory: ${dir}${resumedAt ? ` (resuming at step ${resumedAt})` : ""}`);
+    stop: stop.signal,
+    onStart: ({ dir, routing, resumedAt, start }) => {
+      const how = start === "checkpoint"
+        ? ` (resuming at step ${resumedAt})`
+        : start === "step 0"
+        ? " (no checkpoint yet: resuming from step 0)"
+        : "";
+      console.log(`run directory: ${dir}${how}`);
       console.log(routing);
     },
     onProgress: (p) => bar.update(p.step, `loss ${p.loss.toFixed(4)} ${formatRate(p.itemsPerS)}/s`),
   });
   bar.finish();
   const val = outcome.valLoss === null ? "" : `, val loss ${outcome.valLoss.toFixed(4)}`;
-  if (outcome.status === "diverged") {
-    console.log(`diverged at step ${outcome.divergedStep} (loss ${outcome.finalLoss}); marked "diverged" in ${outcome.dir}/manifest.json`);
+  if (outcome.start === "finished") {
+    console.log(
+      `${outcome.dir} already finished (${outcome.status}, ${outcome.steps} steps${val}); nothing to do`,
+    );
+  } else if (outcome.status === "interrupted") {
+    console.log(
+      `interrupted at step ${outcome.steps} (${stop.reason()?.reason}); marked "interrupted" in ` +
+        `${outcome.dir}/manifest.json. Continue with: deno task run ${
+          withoutOut(argv).join(" ")
+        } --resume ${outcome.dir}`,
+    );
+    return stop.reason()?.exitCode ?? 130;
+  } else if (outcome.status === "diverged") {
+    console.log(
+      `diverged at step ${outcome.divergedStep} (loss ${outcome.finalLoss}); marked "diverged" in ${outcome.dir}/manifest.json`,
+    );
   } else {
-    console.log(`done: ${outcome.steps} steps in ${outcome.wallS.toFixed(1)} s, final train loss ${outcome.finalLoss.toFixed(4)}${val} -> ${outcome.dir}`);
+    console.log(
+      `done: ${outcome.steps} steps in ${outcome.wallS.toFixed(1)} s, final train loss ${
+        outcome.finalLoss.toFixed(4)
+      }${val} -> ${outcome.dir}`,
+    );
   }
   return 0;
+}
+
+/** The arguments without --out and --resume (and their values), for the command that resumes the run. */
+function withoutOut(argv: string[]): string[] {
+  const flag = (a: string | undefined) => a === "--out" || a === "--resume";
+  return argv.filter((a, i) => !flag(a) && !flag(argv[i - 1]) && !/^--(out|resume)=/.test(a));
 }
 
 /** Drops undefined fields so defaults apply. */

@@ -30,7 +30,13 @@ export interface JobConfig {
    * `accum` batches of `model.batch`. Absent means 1, so configs without accumulation keep their hashes.
    */
   accum?: number;
+  /** The master seed: initialisation, and the data order unless `dataSeed` is given. */
   seed: number;
+  /**
+   * The seed of the training data order, when it varies apart from `seed` (absent: the data order
+   * derives from `seed`, as it always did, so existing configs keep their hashes and trajectories).
+   */
+  dataSeed?: number;
   backend: BackendName;
   threads: number;
   /** See DATA_FORMS in src/train/data_source.ts. */

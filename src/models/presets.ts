@@ -5,12 +5,15 @@
  * | ---------------------- | ----------------------------------------------------------------------------------- | ----- |
  * | `nanogpt-tiny`         | gpt2, 4 layers x 4 heads, d 128, ctx 64, chars (vocab 65): nanoGPT's CPU recipe     | 12    |
  * | `nanogpt-tiny-modded`  | the same sizes, modded flavour (the Gluon smoothness suite)                         | 12    |
- * | `nanogpt-small`        | gpt2, 6 x 6, d 384, ctx 256, chars                                                  | 32    |
+ * | `nanogpt-mini`         | gpt2, 6 x 4, d 128, ctx 128, chars: the small scale's model (src/suite/scales.ts)   | 12    |
+ * | `nanogpt-mini-modded`  | the same sizes, modded flavour                                                      | 12    |
+ * | `nanogpt-small`        | gpt2, 6 x 6, d 384, ctx 256, chars (the performance benchmark's model)              | 32    |
  * | `nanogpt-small-modded` | the same sizes, modded flavour                                                      | 32    |
  * | `nanogpt-124m`         | GPT2-Small of Crawshaw et al.: 12 x 12, d 768, ctx 1024, vocab 50257, biases, tied  | 64    |
  * | `nanogpt-124m-modded`  | Gluon's model: 12 layers, 6 heads of 128, d 768, ctx 1024, vocab 50304              | 32    |
  * | `nanogpt-774m`         | GPT2-Large of Crawshaw et al.: 36 x 20, d 1280, ctx 1024, vocab 50257, biases, tied | 16    |
  * | `cnn-tiny`             | CifarNet, widths 8/16/16, 1x28x28 (Fashion-MNIST)                                   | 64    |
+ * | `cnn-mini`             | CifarNet, widths 16/32/32, 1x28x28: the small scale's CNN                           | 64    |
  * | `cnn-small`            | CifarNet, widths 32/64/64, 1x28x28                                                  | 256   |
  * | `cnn-airbench`         | Gluon's CifarNet: widths 64/256/256, 3x32x32, summed loss, label smoothing 0.2      | 2000  |
  *
@@ -24,12 +27,15 @@ import type { Workload } from "./types.ts";
 
 const CHARS = { vocab: 65 };
 const TINY = { layers: 4, heads: 4, width: 128, context: 64, batch: 12, ...CHARS };
+const MINI = { layers: 6, heads: 4, width: 128, context: 128, batch: 12, ...CHARS };
 const SMALL = { layers: 6, heads: 6, width: 384, context: 256, batch: 32, ...CHARS };
 const GPT2_124M = { layers: 12, heads: 12, width: 768, context: 1024, vocab: 50257, batch: 64, bias: true };
 
 const GPT_PRESETS: Record<string, GptOptions> = {
   "nanogpt-tiny": { flavour: "gpt2", ...TINY },
   "nanogpt-tiny-modded": { flavour: "modded", ...TINY },
+  "nanogpt-mini": { flavour: "gpt2", ...MINI },
+  "nanogpt-mini-modded": { flavour: "modded", ...MINI },
   "nanogpt-small": { flavour: "gpt2", ...SMALL },
   "nanogpt-small-modded": { flavour: "modded", ...SMALL },
   "nanogpt-124m": { flavour: "gpt2", ...GPT2_124M },
@@ -49,6 +55,7 @@ const FASHION_MNIST = { input: [1, 28, 28] as [number, number, number], classes:
 
 const CNN_PRESETS: Record<string, CnnOptions> = {
   "cnn-tiny": { ...FASHION_MNIST, widths: [8, 16, 16], batch: 64 },
+  "cnn-mini": { ...FASHION_MNIST, widths: [16, 32, 32], batch: 64 },
   "cnn-small": { ...FASHION_MNIST, widths: [32, 64, 64], batch: 256 },
   "cnn-airbench": {
     input: [3, 32, 32],

@@ -6,9 +6,15 @@
  */
 import { type Scale, SCALE_SETTINGS, SCALES } from "../suite/scales.ts";
 import { fitRun } from "../smoothness/run_fit.ts";
-import { readColumns } from "../trace/arrow_read.ts";
+import { readColumns, readTable } from "../trace/arrow_read.ts";
 import { pathExists } from "../trace/fs_util.ts";
-import { type Manifest, manifestPath, readManifest } from "../trace/run_dir.ts";
+import {
+  assertConfigIntact,
+  effectiveStatus,
+  type Manifest,
+  manifestPath,
+  readManifest,
+} from "../trace/run_dir.ts";
 import { readTimings, type TimingSample } from "../trace/timings.ts";
 import type { JobConfig } from "../contracts/job_config.ts";
 import { loadPaperClaims, type PaperClaim } from "./claims.ts";
@@ -39,9 +45,16 @@ export interface RunRecord {
   timings: TimingSample[] | null;
 }
 
+/** Files only a run directory holds: its tables and its checkpoint. */
+const RUN_FILE = /\.arrows?$|^checkpoint\.bin$/;
+
+/** A run directory still under its temporary name (see createRunDir): its writer died while creating it. */
+const HALF_MADE = /\.partial-[0-9a-f]{8}$/;
+
 /**
  * The run directories at or under `paths` (each a run directory or any folder holding run directories
- * at any depth), sorted. A path that does not exist is an error.
+ * at any depth), sorted. A folder holding run files (tables, a checkpoint) but no manifest is listed too,
+ * so that {@link loadRuns} reports it rather than passing it over. A path that does not exist is an error.
  */
 export async function findRunDirs(paths: readonly string[]): Promise<string[]> {
   const found = new Set<string>();
@@ -50,9 +63,14 @@ export async function findRunDirs(paths: readonly string[]): Promise<string[]> {
       found.add(dir);
       return;
     }
+    const subdirs: string[] = [];
+    let runFiles = false;
     for await (const entry of Deno.readDir(dir)) {
-      if (entry.isDirectory && !entry.name.startsWith(".")) await walk(`${dir}/${entry.name}`);
+      if (entry.isDirectory && !entry.name.startsWith(".")) subdirs.push(`${dir}/${entry.name}`);
+      else if (entry.isFile && RUN_FILE.test(entry.name)) runFiles = true;
     }
+    if (runFiles) found.add(dir);
+    else for (const sub of subdirs) await walk(sub);
   };
   for (const path of paths) {
     const clean = path.replace(/\/+$/, "") || "/";
@@ -70,12 +88,16 @@ export async function findRunDirs(paths: readonly string[]): Promise<string[]> {
   return [...found].sort();
 }
 
-/** Reads a run directory's manifest, steps and validation evaluations. */
+/**
+ * Reads a run directory's manifest, steps and validation evaluations (and checks that the layers table of
+ * a smoothness run, which the fit reads later, is readable).
+ */
 export async function loadRun(dir: string): Promise<RunRecord> {
   const manifest = await readManifest(dir);
   const config = manifest.config as unknown as JobConfig;
   const steps = await readColumns(dir, "steps");
   const evals = await readColumns(dir, "evals");
+  if (config.smoothnessEvery > 0) await readTable(dir, "layers");
   const valRows = (evals.step ?? []).map((step, i) => ({
     step: Number(step),
     split: evals.split[i],
@@ -102,10 +124,10 @@ export async function loadRun(dir: string): Promise<RunRecord> {
   };
 }
 
-/** The runs a report uses, the unfinished run directories it left out, and the merged duplicates. */
+/** The runs a report uses, the run directories it left out, and the merged duplicates. */
 export interface LoadedRuns {
   runs: RunRecord[];
-  /** Unfinished or failed runs, with their status. */
+  /** Unfinished, failed and damaged runs (no manifest, an unreadable table...), with the reason. */
   skipped: { dir: string; reason: string }[];
   /** Run directories of a config already loaded from `sameAs` (shards that ran a shared dependency). */
   duplicates: { dir: string; sameAs: string }[];
@@ -115,26 +137,38 @@ const FINISHED = new Set(["done", "diverged"]);
 
 /**
  * Loads the finished (done or diverged) runs at or under `paths`, one per config hash: when shards or
- * machines ran the same config, the first directory in path order is kept (a deterministic run gives the
- * same data in each) and the others are listed as duplicates. Unfinished and failed runs are skipped, with
- * the reason.
+ * machines ran the same config, the first readable directory in path order is kept (a deterministic run
+ * gives the same data in each) and the others are listed as duplicates. Unfinished, failed and damaged
+ * runs are skipped, with the reason; one damaged directory never stops the others from loading.
  */
 export async function loadRuns(paths: readonly string[]): Promise<LoadedRuns> {
   const byHash = new Map<string, RunRecord>();
   const skipped: LoadedRuns["skipped"] = [];
   const duplicates: LoadedRuns["duplicates"] = [];
   for (const dir of await findRunDirs(paths)) {
-    const manifest = await readManifest(dir);
-    if (!FINISHED.has(manifest.status)) {
-      skipped.push({ dir, reason: `status ${manifest.status}` });
-      continue;
+    try {
+      if (HALF_MADE.test(dir)) {
+        throw new Error("its writer died while creating it (a temporary name); delete it");
+      }
+      const manifest = await readManifest(dir);
+      await assertConfigIntact(dir, manifest);
+      const status = effectiveStatus(dir, manifest);
+      if (!FINISHED.has(status)) {
+        const killed = status !== manifest.status
+          ? " (its manifest says running, but no process runs it)"
+          : "";
+        skipped.push({ dir, reason: `status ${status}${killed}` });
+        continue;
+      }
+      const earlier = byHash.get(manifest.config_hash);
+      if (earlier) {
+        duplicates.push({ dir, sameAs: earlier.dir });
+        continue;
+      }
+      byHash.set(manifest.config_hash, await loadRun(dir));
+    } catch (error) {
+      skipped.push({ dir, reason: `damaged: ${(error as Error).message}` });
     }
-    const earlier = byHash.get(manifest.config_hash);
-    if (earlier) {
-      duplicates.push({ dir, sameAs: earlier.dir });
-      continue;
-    }
-    byHash.set(manifest.config_hash, await loadRun(dir));
   }
   return { runs: [...byHash.values()].sort(compareRuns), skipped, duplicates };
 }

@@ -24,6 +24,7 @@ import {
 import { meanEstimate } from "../stats/estimate.ts";
 import { stepsToTarget } from "./target.ts";
 import { formatEstimate } from "./verdicts.ts";
+import { TIMINGS_TABLE } from "../trace/timings.ts";
 import { analyzeBasin, DEFAULT_BASIN_LOSS_TOL, isDiverged } from "../stats/basin.ts";
 import { formatNumber } from "./claims.ts";
 import type { ReportLink, ReportSection } from "./html.ts";
@@ -488,7 +489,7 @@ function rawDataSection(runs: readonly RunRecord[], outDir: string): ReportSecti
   for (const r of runs) {
     const rel = relative(outDir, r.dir) || ".";
     links.push({ label: `${runName(r)}: manifest.json`, href: `${rel}/manifest.json` });
-    for (const table of ["steps", "layers", "evals"]) {
+    for (const table of ["steps", "layers", "evals", TIMINGS_TABLE.name]) {
       for (const path of [filePath(r.dir, table), streamPath(r.dir, table)]) {
         if (pathExists(path)) {
           links.push({
@@ -503,7 +504,8 @@ function rawDataSection(runs: readonly RunRecord[], outDir: string): ReportSecti
     heading: "Raw data",
     folded: true,
     text:
-      "Every run's manifest and Arrow tables (steps, per-layer diagnostics, evaluations), relative to this " +
+      "Every run's manifest and Arrow tables (steps, per-layer diagnostics, evaluations; samples of timing " +
+      "runs), relative to this " +
       "report; read them with apache-arrow, pyarrow or polars.",
     links,
   };

@@ -59,6 +59,14 @@ export async function open(threads: number, graphOptimization: GraphOptimization
       interOpNumThreads: 1,
       executionMode: "sequential",
       graphOptimizationLevel: graphOptimization,
+      // Memory: each session's CPU arena keeps its peak for the life of the session, and a run holds the step
+      // graph and its lean twin both resident, so two arenas doubled the peak (nanogpt-small: 4.4 GB against
+      // 2.4 GB without). Plain malloc keeps one run's peak and gives it back; memory patterns need the arena.
+      enableCpuMemArena: false,
+      enableMemPattern: false,
+      // Under load: a spinning intra-op worker steals the core the main thread needs (2 threads with one
+      // core busy were slower than 1 thread); blocking workers cost nothing measurable when idle.
+      extra: { session: { intra_op: { allow_spinning: "0" } } },
       ...(options.profilePrefix === undefined ? {} : {
         enableProfiling: true,
         profileFilePrefix: options.profilePrefix,

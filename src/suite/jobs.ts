@@ -7,6 +7,7 @@ import { configHash } from "../trace/config_hash.ts";
 import type { JobConfig } from "../contracts/job_config.ts";
 import { makeWorkload } from "../models/presets.ts";
 import { JOB_DEFAULTS, stepSizes } from "../train/job.ts";
+import type { JobSeed } from "./seeds.ts";
 import type { Suite, SuiteJob } from "./types.ts";
 
 /** A shard: this process runs the jobs whose position p satisfies p % count == index. */
@@ -21,7 +22,9 @@ export function parseShard(text: string): Shard {
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || index >= count) {
-    throw new Error(`--shard must be i/N with 0 <= i < N (e.g. 0/3 for the first of three shards), got "${text}"`);
+    throw new Error(
+      `--shard must be i/N with 0 <= i < N (e.g. 0/3 for the first of three shards), got "${text}"`,
+    );
   }
   return { index, count };
 }
@@ -35,8 +38,12 @@ export function fullConfig(job: SuiteJob): JobConfig {
  * The jobs of the suites in order. A job that several suites share (same id) is kept once, where it first
  * appears; the same id with a different config is an error, as is a dependency that does not come earlier.
  */
-export async function expandSuites(suites: readonly Suite[], scale: Scale, seeds: number): Promise<SuiteJob[]> {
-  if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds must be a positive integer, got ${seeds}`);
+export async function expandSuites(
+  suites: readonly Suite[],
+  scale: Scale,
+  seeds: readonly JobSeed[],
+): Promise<SuiteJob[]> {
+  if (!seeds.length) throw new Error("a suite needs at least one seed (--seeds N, N >= 1)");
   const seen = new Map<string, string>();
   const jobs: SuiteJob[] = [];
   for (const s of suites) {
@@ -48,7 +55,9 @@ export async function expandSuites(suites: readonly Suite[], scale: Scale, seeds
         if (earlier !== hash) throw new Error(`job id ${job.id} names two different configs`);
         continue;
       }
-      if (job.fitFrom && !seen.has(job.fitFrom)) throw new Error(`job ${job.id} needs ${job.fitFrom}, which must come earlier`);
+      if (job.fitFrom && !seen.has(job.fitFrom)) {
+        throw new Error(`job ${job.id} needs ${job.fitFrom}, which must come earlier`);
+      }
       seen.set(job.id, hash);
       jobs.push(job);
     }
@@ -62,13 +71,16 @@ export function shardJobs<T>(jobs: readonly T[], shard: Shard): T[] {
 }
 
 /**
- * One JSON line per job (what `--list-jobs` prints): position, id, suite, config hash, seed, and the batch
+ * One JSON line per job (what `--list-jobs` prints): position, id, suite, config hash, seeds, and the batch
  * of one optimizer step (micro-batch, accum, tokens or images per step), all without loading any data.
  */
 export async function jobLines(jobs: readonly SuiteJob[]): Promise<string[]> {
   return await Promise.all(jobs.map(async (j, position) => {
     const config = fullConfig(j);
     const { record } = stepSizes(makeWorkload(config.workload, config.model), config.accum ?? 1);
-    return JSON.stringify({ position, id: j.id, suite: config.suite, config_hash: await configHash(config), seed: config.seed, ...record });
+    return JSON.stringify({ position, id: j.id, suite: config.suite, config_hash: await configHash(config), seed: config.seed,
+      ...(config.dataSeed === undefined ? {} : { data_seed: config.dataSeed }),
+      ...record,
+    });
   }));
 }

@@ -4,6 +4,9 @@
  */
 import type { Scale } from "./scales.ts";
 import type { JobConfig } from "../contracts/job_config.ts";
+import type { OptionValue } from "../optim/mod.ts";
+import type { JobSeed } from "./seeds.ts";
+import type { SweepMember } from "./sweep.ts";
 
 /** A job config as a suite writes it: defaults fill the rest. */
 export type JobSpec = Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer">;
@@ -18,6 +21,13 @@ export interface SuiteJob {
    * (the Gluon radii of `gluon-vs-tuned`).
    */
   fitFrom?: string;
+  /** Set on the jobs of an LR sweep whose grid extends at open basin edges (see ./sweep.ts). */
+  sweep?: SweepMember;
+  /**
+   * Set on a timing job: instead of training, the interleaved step-time benchmark of these variants runs
+   * on the config's workload, backend and threads (src/bench/timing_run.ts; its parameters are the tags).
+   */
+  timing?: TimedVariant[];
 }
 
 /** A suite definition (see ./definitions/). */
@@ -25,6 +35,22 @@ export interface Suite {
   name: string;
   /** One paragraph: what it reruns and which paper claims it feeds. */
   description: string;
-  /** The jobs at a scale with `seeds` seeds (seed i of a job is i). */
-  jobs(scale: Scale, seeds: number): SuiteJob[];
+  /** The jobs at a scale, one per seed of `seeds` (see ./seeds.ts) for each experiment. */
+  jobs(scale: Scale, seeds: readonly JobSeed[]): SuiteJob[];
+}
+
+/** A timed variant of a timing job: the name claims use, the optimizer preset and its overrides. */
+export interface TimedVariant {
+  variant: string;
+  optimizer: string;
+  opt: Record<string, OptionValue>;
+}
+
+/** The tags of a timing job's config: its parameters, hashed with the config (src/bench/timing_run.ts). */
+export interface TimingTags {
+  rounds: number;
+  steps_per_sample: number;
+  warmup_steps: number;
+  /** The variant names, comma-separated, in timing order. */
+  variants: string;
 }

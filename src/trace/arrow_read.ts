@@ -74,6 +74,22 @@ export function decodeStream(bytes: Uint8Array, where: string): { table: Table; 
   return { table, damagedTailBytes: bytes.byteLength - length };
 }
 
+/** Decodes a finalised Arrow IPC file, or throws naming it when it is truncated or not an Arrow file. */
+function decodeFile(bytes: Uint8Array, where: string): Table {
+  const magic = new TextDecoder().decode(bytes.subarray(0, FILE_MAGIC.length));
+  const tail = new TextDecoder().decode(bytes.subarray(bytes.byteLength - FILE_MAGIC.length));
+  if (magic !== FILE_MAGIC || tail !== FILE_MAGIC) {
+    throw new Error(
+      `${where} is damaged: not a complete Arrow IPC file (${bytes.byteLength} bytes, truncated or overwritten)`,
+    );
+  }
+  try {
+    return tableFromIPC(bytes);
+  } catch (error) {
+    throw new Error(`${where} is damaged: ${(error as Error).message}`);
+  }
+}
+
 /**
  * Reads table `name` of run directory `dir`: `<name>.arrow` if it exists, else the `<name>.arrows` stream,
  * tolerating a truncated tail. Throws if neither file exists.
@@ -81,7 +97,7 @@ export function decodeStream(bytes: Uint8Array, where: string): { table: Table; 
 export async function readTable(dir: string, name: string): Promise<TableRead> {
   const file = filePath(dir, name);
   if (pathExists(file)) {
-    return { table: tableFromIPC(await Deno.readFile(file)), path: file, damagedTailBytes: 0 };
+    return { table: decodeFile(await Deno.readFile(file), file), path: file, damagedTailBytes: 0 };
   }
   const stream = streamPath(dir, name);
   if (!pathExists(stream)) {

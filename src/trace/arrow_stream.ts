@@ -19,7 +19,7 @@ import {
 } from "apache-arrow";
 import type { Schema } from "apache-arrow";
 import { decodeStream, filePath, readTable, streamPath, tableColumns } from "./arrow_read.ts";
-import { pathExists, tempSibling, writeFileAtomic, writeFully } from "./fs_util.ts";
+import { pathExists, tempSibling, writeError, writeFileAtomic, writeFully } from "./fs_util.ts";
 import {
   arrowSchema,
   assertSchemaMatches,
@@ -189,11 +189,27 @@ export class TableWriter {
         `apache-arrow wrote no bytes for a batch of ${rows} rows to ${this.path} (schema mismatch?)`,
       );
     }
-    writeFully(this.#file, bytes);
-    this.#file.syncDataSync();
+    this.#write(bytes);
     this.#rowsFlushed += rows;
     this.#columns = this.spec.columns.map(() => []);
     this.#lastFlush = performance.now();
+  }
+
+  /**
+   * Appends `bytes` to the stream and syncs it. On failure (a full disk) the stream is cut back to its last
+   * complete batch, which also frees the space the partial write took, and the error names the file.
+   */
+  #write(bytes: Uint8Array): void {
+    const file = this.#file!;
+    const end = file.seekSync(0, Deno.SeekMode.Current);
+    try {
+      writeFully(file, bytes);
+      file.syncDataSync();
+    } catch (error) {
+      file.truncateSync(end);
+      file.seekSync(end, Deno.SeekMode.Start);
+      throw writeError(this.path, error);
+    }
   }
 
   /** The buffered columns as the struct data of one record batch. */
@@ -208,12 +224,14 @@ export class TableWriter {
 
   /** Flushes, writes the end-of-stream marker and closes the file. Closing twice is an error. */
   close(): void {
-    this.flush();
-    this.#arrow.close();
-    writeFully(this.#file!, this.#sink.take());
-    this.#file!.syncDataSync();
-    this.#file!.close();
-    this.#file = null;
+    try {
+      this.flush();
+      this.#arrow.close();
+      this.#write(this.#sink.take());
+    } finally {
+      this.#file?.close();
+      this.#file = null;
+    }
   }
 
   /** Closes the writer if still open and finalises the table (see {@link finalizeTable}). */

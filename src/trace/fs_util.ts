@@ -27,7 +27,12 @@ export function writeFully(file: Deno.FsFile, bytes: Uint8Array): void {
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const temp = tempSibling(path);
-  const file = Deno.openSync(temp, { createNew: true, write: true });
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(temp, { createNew: true, write: true });
+  } catch (error) {
+    throw writeError(path, error);
+  }
   try {
     try {
       writeFully(file, bytes);
@@ -38,6 +43,24 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     Deno.renameSync(temp, path);
   } catch (error) {
     Deno.removeSync(temp);
-    throw error;
+    throw writeError(path, error);
   }
+}
+
+/** True when `error` is the operating system's "no space left on device" (or quota exceeded). */
+export function isStorageFull(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
+/**
+ * `error` as an error that names `path` (the OS message of a failed write often names no file), saying
+ * what to do when the disk is full. Keeps `code`, so callers can still test {@link isStorageFull}.
+ */
+export function writeError(path: string, error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  if (message.includes(path)) return error as Error;
+  const hint = isStorageFull(error) ? "; the disk is full: free space there, then resume the run" : "";
+  const named = new Error(`cannot write ${path}: ${message}${hint}`, { cause: error });
+  return Object.assign(named, { code: (error as { code?: string } | null)?.code });
 }

@@ -29,7 +29,10 @@ export {
   type TableRead,
 } from "./arrow_read.ts";
 export {
+  assertConfigIntact,
   createRunDir,
+  effectiveStatus,
+  isFinished,
   type Manifest,
   manifestPath,
   readManifest,
@@ -39,6 +42,7 @@ export {
   updateStatus,
   writeManifest,
 } from "./run_dir.ts";
+export { acquireLock, describeOwner, type DirLock, lockHolder, type LockOwner, runLockPath } from "./lock.ts";
 export { canonicalJson, canonicalValue, configHash, type JsonValue } from "./config_hash.ts";
 export {
   type GitRevision,

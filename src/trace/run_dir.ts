@@ -3,7 +3,8 @@
  * its hash, seeds, versions, backend, git revision, routing table and status; the tables sit beside it.
  *
  * A run directory appears whole or not at all: it is built under a temporary sibling name and renamed into
- * place once its manifest is written, and every later manifest write replaces the file atomically.
+ * place once its manifest is written, and every later manifest write replaces the file atomically (on a
+ * full disk, see {@link writeManifest}).
  */
 
 import { dirname } from "node:path";
@@ -15,11 +16,16 @@ import {
   type RuntimeVersions,
   runtimeVersions,
 } from "./provenance.ts";
-import { pathExists, tempSibling, writeFileAtomic } from "./fs_util.ts";
+import { isStorageFull, pathExists, tempSibling, writeFileAtomic, writeFully } from "./fs_util.ts";
+import { lockHolder, runLockPath } from "./lock.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
 
-/** Where a run stands. */
-export type RunStatus = "running" | "done" | "diverged" | "failed";
+/**
+ * Where a run stands. "interrupted": stopped by a signal with its state saved; `--resume` continues it. A
+ * manifest that says "running" while no process holds the run's lock (src/trace/lock.ts) belongs to a
+ * writer that was killed outright; see {@link effectiveStatus}.
+ */
+export type RunStatus = "running" | "done" | "diverged" | "failed" | "interrupted";
 
 /** The contents of `manifest.json` (snake_case, for Python readers). */
 export interface Manifest {
@@ -74,13 +80,18 @@ export interface StatusPatch {
   diverged_step?: number;
   /** Required with "failed". */
   error?: string;
-  /** Defaults to now for "done", "diverged" and "failed". */
+  /** Defaults to now for "done", "diverged" and "failed" (null for "running" and "interrupted"). */
   finished_at?: string;
   wall_s?: number;
 }
 
 const MANIFEST = "manifest.json";
-const STATUSES: readonly RunStatus[] = ["running", "done", "diverged", "failed"];
+const STATUSES: readonly RunStatus[] = ["running", "done", "diverged", "failed", "interrupted"];
+
+/** True for the statuses of a run that ended and must never be rewritten ("done", "diverged"). */
+export function isFinished(status: RunStatus): boolean {
+  return status === "done" || status === "diverged";
+}
 
 /** Path of a run directory's manifest. */
 export function manifestPath(dir: string): string {
@@ -114,9 +125,32 @@ async function newManifest(init: RunInit): Promise<Manifest> {
   };
 }
 
-/** Writes `manifest.json` atomically: to a temporary file, synced, then renamed over the old one. */
+/**
+ * Writes `manifest.json` atomically: to a temporary file, synced, then renamed over the old one. When the
+ * disk is too full for that copy, the manifest is written compactly over the old file's own bytes (padded
+ * with spaces to its length, so the write needs no new space), which is how a run still gets marked
+ * failed on a full disk.
+ */
 export function writeManifest(dir: string, manifest: Manifest): void {
-  writeFileAtomic(manifestPath(dir), new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"));
+  const path = manifestPath(dir);
+  try {
+    writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"));
+  } catch (error) {
+    if (!isStorageFull(error) || !pathExists(path)) throw error;
+    const compact = new TextEncoder().encode(JSON.stringify(manifest));
+    const size = Deno.statSync(path).size;
+    if (compact.byteLength + 1 > size) throw error;
+    const padded = new Uint8Array(size).fill(0x20);
+    padded.set(compact);
+    padded[size - 1] = 0x0a;
+    const file = Deno.openSync(path, { write: true });
+    try {
+      writeFully(file, padded);
+      file.syncDataSync();
+    } finally {
+      file.close();
+    }
+  }
 }
 
 /** Reads and checks a run directory's manifest. */
@@ -148,9 +182,11 @@ export async function readManifest(dir: string): Promise<Manifest> {
 
 /**
  * Creates run directory `path` holding the manifest of a new run and returns that manifest. If `path`
- * exists, refuses unless `resume`; with `resume`, the existing run must have the same config hash, and its
- * manifest is set back to "running" with the resume time recorded. A run that does not exist yet is
- * created even with `resume`, so a retried command works the same on its first attempt.
+ * exists, refuses unless `resume`; with `resume`, the existing run must have the same config hash (and a
+ * manifest whose config still matches its own hash). A finished run ("done", "diverged") is returned as it
+ * is, never rewritten; any other is set back to "running" with the resume time recorded. A run that does
+ * not exist yet is created even with `resume`, so a retried command works the same on its first attempt.
+ * The caller holds the run's lock (src/trace/lock.ts).
  */
 export async function createRunDir(
   path: string,
@@ -177,15 +213,32 @@ export async function createRunDir(
   return manifest;
 }
 
-/** Marks an existing run of the same config as running again. */
+/**
+ * Checks that a manifest's config still hashes to its `config_hash`: a config edited by hand no longer
+ * describes the run's data, so resuming or reporting it would mislabel the run.
+ */
+export async function assertConfigIntact(dir: string, manifest: Manifest): Promise<void> {
+  const hash = await configHash(manifest.config);
+  if (hash !== manifest.config_hash) {
+    throw new Error(
+      `${manifestPath(dir)} was edited: its config hashes to ${hash.slice(0, 12)}, not to the stored ` +
+        `config_hash ${manifest.config_hash.slice(0, 12)}; restore the original config, or start a new run ` +
+        `with the changed config in another directory`,
+    );
+  }
+}
+
+/** Marks an existing unfinished run of the same config as running again; a finished one is left as it is. */
 async function resumeRun(path: string, fresh: Manifest): Promise<Manifest> {
   const old = await readManifest(path);
+  await assertConfigIntact(path, old);
   if (old.config_hash !== fresh.config_hash) {
     throw new Error(
       `${path} holds a run of another config (config_hash ${old.config_hash.slice(0, 12)}, this config ` +
         `${fresh.config_hash.slice(0, 12)}); choose another --out to run this config`,
     );
   }
+  if (isFinished(old.status)) return old;
   const resumed: Manifest = {
     ...old,
     status: "running",
@@ -210,7 +263,7 @@ export async function updateStatus(dir: string, patch: StatusPatch): Promise<Man
     throw new Error(`status "failed" needs an error message`);
   }
   const old = await readManifest(dir);
-  const ended = patch.status !== "running";
+  const ended = patch.status !== "running" && patch.status !== "interrupted";
   const updated: Manifest = {
     ...old,
     status: patch.status,
@@ -221,4 +274,15 @@ export async function updateStatus(dir: string, patch: StatusPatch): Promise<Man
   };
   writeManifest(dir, updated);
   return updated;
+}
+
+/**
+ * A run's status as a reader should take it: "running" only while a process holds the run's lock; a
+ * manifest left at "running" by a writer that was killed outright (SIGKILL, power loss) reads as
+ * "interrupted", which `--resume` continues from its last checkpoint.
+ */
+export function effectiveStatus(dir: string, manifest: Manifest): RunStatus {
+  return manifest.status === "running" && lockHolder(runLockPath(dir)) === null
+    ? "interrupted"
+    : manifest.status;
 }

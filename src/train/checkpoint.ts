@@ -1,8 +1,10 @@
 /**
  * Checkpoints for `--resume`: parameters and optimizer state as raw float32 bytes plus a JSON header with the
  * step, the data position and anything else the loop needs to continue bit-identically. One file, written
- * to a temporary name and renamed, so a crash mid-write never leaves a torn checkpoint.
+ * to a temporary name unique to its writer and renamed, so a crash mid-write never leaves a torn checkpoint.
  */
+
+import { writeFileAtomic } from "../trace/fs_util.ts";
 
 /** A named float32 tensor in a checkpoint. */
 export interface SavedTensor {
@@ -31,7 +33,7 @@ export function checkpointPath(dir: string): string {
 }
 
 /** Writes a checkpoint atomically: MAGIC, header length (uint32 LE), JSON header, then float32 payloads. */
-export async function saveCheckpoint(dir: string, ckpt: Checkpoint): Promise<void> {
+export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
   const header = new TextEncoder().encode(JSON.stringify({
     step: ckpt.step,
     wallS: ckpt.wallS,
@@ -50,15 +52,7 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint): Promise<voi
     bytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), offset);
     offset += t.data.byteLength;
   }
-  const tmp = `${checkpointPath(dir)}.tmp`;
-  await Deno.writeFile(tmp, bytes);
-  const f = await Deno.open(tmp, { read: true });
-  try {
-    await f.syncData();
-  } finally {
-    f.close();
-  }
-  await Deno.rename(tmp, checkpointPath(dir));
+  writeFileAtomic(checkpointPath(dir), bytes);
 }
 
 /** Reads a checkpoint, or returns null when the run has none yet. */

@@ -2,14 +2,17 @@
  * One training job from a plain config: validates everything before touching the disk, creates (or resumes)
  * the run directory, trains, and records how the run ended. Sweeps and `reproduce` run many of these.
  */
+import { dirname } from "node:path";
 import { makeWorkload } from "../models/presets.ts";
 import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
 import type { Optimizer } from "../optim/types.ts";
 import type { Workload } from "../models/types.ts";
-import { type BackendName, type GraphOptimization, openBackend, parseBackendName } from "../runtime/mod.ts";
+import { type GraphOptimization, openBackend, parseBackendName } from "../runtime/mod.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
-import { createRunDir, readManifest, updateStatus } from "../trace/run_dir.ts";
+import { pathExists, writeFileAtomic } from "../trace/fs_util.ts";
+import { acquireLock, runLockPath } from "../trace/lock.ts";
+import { createRunDir, isFinished, readManifest, updateStatus } from "../trace/run_dir.ts";
 import { checkSeed, foldIn } from "../trace/seeds.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import { loadData } from "./data_source.ts";
@@ -40,12 +43,11 @@ export const JOB_DEFAULTS: Omit<JobConfig, "workload" | "optimizer"> = {
 };
 
 /**
- * The thread count a job gets when none is given: 2, except 1 on wasm, where onnxruntime-web's pthread pool
- * in Deno intermittently hangs the first run of a large graph with 2 threads (3 of 8 nanogpt-tiny runs
- * here; small graphs are unaffected). Pass threads explicitly to override.
+ * The thread count a job gets when none is given: {@link JOB_DEFAULTS}.threads on every backend. wasm once
+ * defaulted to 1 because two threads hung intermittently in Deno; src/runtime/wasm.ts has the cause and fix.
  */
-export function defaultThreads(backend: string): number {
-  return backend === "wasm" ? 1 : JOB_DEFAULTS.threads;
+export function defaultThreads(_backend: string): number {
+  return JOB_DEFAULTS.threads;
 }
 
 /** How a job ended and where its run directory is. */
@@ -54,6 +56,11 @@ export interface JobOutcome extends TrainResult {
   configHash: string;
   /** The last validation loss, when evaluations ran. */
   valLoss: number | null;
+  /**
+   * Where this call started: "new", "checkpoint" (resumed from one), "step 0" (resumed with no checkpoint:
+   * killed before its first one, or the checkpoint was deleted) or "finished" (nothing to do).
+   */
+  start: "new" | "checkpoint" | "step 0" | "finished";
 }
 
 /** Options of {@link runJob}. */
@@ -71,10 +78,15 @@ export interface RunJobOptions {
    * float rounding; the manifest's backend info records it. The regression check varies it.
    */
   graphOptimization?: GraphOptimization;
-  /** Also write the step graph as a standard .onnx file (opens in Netron) to this path. */
+  /**
+   * Also write the step graph as a standard .onnx file (opens in Netron) to this path, once the run is
+   * validated and its directory created (so a refused run overwrites nothing).
+   */
   exportOnnx?: string;
+  /** Stops the run cleanly before its next step (see TrainSetup.stop); the manifest says "interrupted". */
+  stop?: AbortSignal;
   /** Called with the routing table text and per-step progress (the CLI draws them). */
-  onStart?(info: { dir: string; routing: string; resumedAt: number }): void;
+  onStart?(info: { dir: string; routing: string; resumedAt: number; start: JobOutcome["start"] }): void;
   onProgress?: Parameters<typeof train>[0]["onProgress"];
 }
 
@@ -82,6 +94,11 @@ export interface RunJobOptions {
 export async function defaultRunDir(config: JobConfig): Promise<string> {
   const slug = config.optimizer.replace(/[^A-Za-z0-9_-]+/g, "_");
   return `reports/runs/${config.workload}-${slug}-${(await configHash(config)).slice(0, 12)}`;
+}
+
+/** The seed of the training data stream: from `dataSeed` when given, else from the master seed (as always). */
+function trainSeed(config: JobConfig): number {
+  return foldIn(config.dataSeed ?? config.seed, "data/train");
 }
 
 /**
@@ -100,6 +117,7 @@ async function prepareJob(input: JobInput, resolvedOpt: Record<string, OptionVal
     throw new Error(`accum must be a positive integer (micro-batches per step), got ${accum}`);
   }
   checkSeed(config.seed);
+  if (config.dataSeed !== undefined) checkSeed(config.dataSeed, "dataSeed");
   if (!Number.isInteger(config.smoothnessEvery) || config.smoothnessEvery < 0) {
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
@@ -125,17 +143,37 @@ export async function planJob(input: JobInput): Promise<{ plan: MemoryPlan; kind
   return { plan, kind: workload.kind };
 }
 
-/** Runs one job end to end; see the module comment. */
+/**
+ * Runs one job end to end, holding the run directory's lock (`<dir>.lock`; a second writer is refused with
+ * the owner's pid and host); see the module comment.
+ */
 export async function runJob(input: JobInput, options: RunJobOptions = {}): Promise<JobOutcome> {
   // Everything that can fail on bad input fails here, before a run directory exists.
-  const { config, data, workload, optimizer, stepGraph, sizes } = await prepareJob(input, options.resolvedOpt);
-  if (options.exportOnnx) await Deno.writeFile(options.exportOnnx, stepGraph.model.bytes);
+  const prepared = await prepareJob(input, options.resolvedOpt);
+  const { config } = prepared;
   const backend = await openBackend(config.backend, {
     threads: config.threads,
     graphOptimization: options.graphOptimization,
   });
-
   const dir = options.out ?? await defaultRunDir(config);
+  if (options.stop?.aborted) throw new Error(`stopped before the run started (${options.stop.reason})`);
+  await Deno.mkdir(dirname(dir), { recursive: true });
+  const lock = acquireLock(runLockPath(dir), `run directory ${dir}`);
+  try {
+    return await trainJob(dir, { ...prepared, backend }, options);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Creates or resumes the run directory (whose lock the caller holds), trains, and records the ending. */
+async function trainJob(
+  dir: string,
+  p: Awaited<ReturnType<typeof prepareJob>> & { backend: Awaited<ReturnType<typeof openBackend>> },
+  options: RunJobOptions,
+): Promise<JobOutcome> {
+  const { config, data, workload, optimizer, stepGraph, sizes, backend } = p;
+  const existed = pathExists(dir);
   const routing = optimizer.route(workload.params);
   const manifest = await createRunDir(dir, {
     name: `${config.workload} / ${config.optimizer}`,
@@ -146,17 +184,20 @@ export async function runJob(input: JobInput, options: RunJobOptions = {}): Prom
       data: data.description,
       step_batch: sizes.record,
     },
-    seeds: { master: config.seed, init: config.seed, data: foldIn(config.seed, "data/train") },
+    seeds: { master: config.seed, init: config.seed, data_seed: config.dataSeed ?? config.seed, data: trainSeed(config) },
     backend: { ...backend.info() },
     routing,
   }, { resume: options.resume });
-  const checkpoint = options.resume ? await loadCheckpoint(dir) : null;
-  if (options.resume && !checkpoint && manifest.status !== "running") {
-    return { ...await finishedOutcome(dir), dir, configHash: manifest.config_hash };
+  if (isFinished(manifest.status)) {
+    if (options.exportOnnx) writeFileAtomic(options.exportOnnx, stepGraph.model.bytes);
+    return { ...await finishedOutcome(dir), dir, configHash: manifest.config_hash, start: "finished" };
   }
-  options.onStart?.({ dir, routing: formatRoutingTable(routing), resumedAt: checkpoint?.step ?? 0 });
-
   try {
+    if (options.exportOnnx) writeFileAtomic(options.exportOnnx, stepGraph.model.bytes);
+    const resuming = options.resume === true && existed;
+    const checkpoint = resuming ? await loadCheckpoint(dir) : null;
+    const start = !resuming ? "new" : checkpoint ? "checkpoint" : "step 0";
+    options.onStart?.({ dir, routing: formatRoutingTable(routing), resumedAt: checkpoint?.step ?? 0, start });
     const result = await train({
       workload,
       optimizer,
@@ -165,13 +206,15 @@ export async function runJob(input: JobInput, options: RunJobOptions = {}): Prom
       dir,
       steps: config.steps,
       seed: config.seed,
-      train: data.train(sizes.microBatch, sizes.context, foldIn(config.seed, "data/train")),
+      train: data.train(sizes.microBatch, sizes.context, trainSeed(config)),
       evalBatches: data.evalBatches(sizes.microBatch, sizes.context, config.evalBatches),
       evalEvery: config.evalEvery,
       checkpointEvery: config.checkpointEvery,
       layersEvery: config.layersEvery,
       itemsPerStep: sizes.itemsPerStep,
       resumeFrom: checkpoint,
+      resume: resuming,
+      stop: options.stop,
       observer: config.smoothnessEvery
         ? new SmoothnessObserver(workload.params, config.smoothnessEvery, config.smoothnessNorms)
         : undefined,
@@ -180,11 +223,16 @@ export async function runJob(input: JobInput, options: RunJobOptions = {}): Prom
     if (result.status === "diverged") {
       await updateStatus(dir, { status: "diverged", diverged_step: result.divergedStep!, wall_s: result.wallS });
     } else {
-      await updateStatus(dir, { status: "done", wall_s: result.wallS });
+      await updateStatus(dir, { status: result.status, wall_s: result.wallS });
     }
-    return { ...result, dir, configHash: manifest.config_hash, valLoss: await lastValLoss(dir) };
+    return { ...result, dir, configHash: manifest.config_hash, valLoss: await lastValLoss(dir), start };
   } catch (e) {
-    await updateStatus(dir, { status: "failed", error: e instanceof Error ? e.message : String(e) });
+    const message = e instanceof Error ? e.message : String(e);
+    try {
+      await updateStatus(dir, { status: "failed", error: message });
+    } catch (marking) {
+      throw new Error(`${message} (and marking ${dir} failed did not work either: ${(marking as Error).message})`);
+    }
     throw e;
   }
 }

@@ -54,13 +54,20 @@ export interface TrainSetup {
   /** Samples (tokens or images) per optimizer step (every micro-batch of it), for throughput. */
   itemsPerStep: number;
   resumeFrom?: Checkpoint | null;
+  /**
+   * Continue the run directory's tables: from `resumeFrom`'s step, or from step 0 (rows dropped) when
+   * there is no checkpoint. Default: only when `resumeFrom` is given.
+   */
+  resume?: boolean;
+  /** When aborted, the run stops before its next step: tables flushed, a checkpoint saved (see stop). */
+  stop?: AbortSignal;
   observer?: StepObserver;
   onProgress?(p: Progress): void;
 }
 
-/** How a run ended. */
+/** How a run ended ("interrupted": stopped by {@link TrainSetup.stop}, resumable from its checkpoint). */
 export interface TrainResult {
-  status: "done" | "diverged";
+  status: "done" | "diverged" | "interrupted";
   /** Steps completed (including those before a resume). */
   steps: number;
   finalLoss: number;
@@ -84,13 +91,16 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   const feeds = initialFeeds(workload, stepGraph.state, s.seed, s.resumeFrom);
   if (s.resumeFrom) s.train.restore(s.resumeFrom.extra.train);
 
-  const resume = s.resumeFrom ? { resumeFromStep: start } : {};
+  // An eval row at step k holds the loss after k steps, which a checkpoint at step k has already logged.
+  const resume = s.resume ?? !!s.resumeFrom;
+  const keep = resume ? { resumeFromStep: start } : {};
+  const keepEvals = resume ? { resumeFromStep: start + 1 } : {};
   // Optimizer scalars that repeat a base column (the clip's grad_norm) are already logged under it.
   const base = stepsTable().columns.map((c) => c.name);
   const extraScalars = stepGraph.scalarNames.filter((n) => !base.includes(n));
-  const stepsWriter = await TableWriter.open(s.dir, stepsTable([...extraScalars, "items_per_s"]), resume);
-  const layersWriter = await TableWriter.open(s.dir, LAYERS_TABLE, resume);
-  const evalsWriter = await TableWriter.open(s.dir, EVALS_TABLE, resume);
+  const stepsWriter = await TableWriter.open(s.dir, stepsTable([...extraScalars, "items_per_s"]), keep);
+  const layersWriter = await TableWriter.open(s.dir, LAYERS_TABLE, keep);
+  const evalsWriter = await TableWriter.open(s.dir, EVALS_TABLE, keepEvals);
   const writers = [stepsWriter, layersWriter, evalsWriter];
 
   const leanFetches = stepGraph.lean.outputs.map((o) => o.name);
@@ -102,8 +112,15 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   let loss = NaN;
   let result: TrainResult | null = null;
   let finalized = false;
+  let failed = false;
   try {
     for (let step = start; step < s.steps; step++) {
+      if (s.stop?.aborted) {
+        for (const w of writers) w.flush();
+        if (step > start) saveCheckpoint(s.dir, await snapshot(s, feeds, stepGraph.state, step, wall()));
+        result = { status: "interrupted", steps: step, finalLoss: loss, wallS: wall(), stepMs };
+        break;
+      }
       const tStep = performance.now();
       await accumulator?.run(feeds, s.train);
       const batch = s.train.next();
@@ -149,15 +166,21 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
       s.onProgress?.({ step: done, steps: s.steps, loss, elapsedS: wall(), itemsPerS });
       if (done % s.checkpointEvery === 0 && done < s.steps) {
         for (const w of writers) w.flush();
-        await saveCheckpoint(s.dir, await snapshot(s, feeds, stepGraph.state, done, wall()));
+        saveCheckpoint(s.dir, await snapshot(s, feeds, stepGraph.state, done, wall()));
       }
     }
     result ??= { status: "done", steps: s.steps, finalLoss: loss, wallS: wall(), stepMs };
-    for (const w of writers) await w.finalize();
-    finalized = true;
+    if (result.status !== "interrupted") {
+      for (const w of writers) await w.finalize();
+      finalized = true;
+    }
     return result;
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
-    if (!finalized) for (const w of writers) w.close();
+    // After a failure (a full disk...), closing may fail too; the first error is the one to report.
+    if (!finalized) for (const w of writers) closeUnlessFailed(w, failed);
     await program.release();
     await leanProgram.release();
     if (accumulator) {
@@ -165,6 +188,15 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
       await accumulator.release();
     }
     await evalProgram?.release();
+  }
+}
+
+/** Closes a table writer; after an earlier failure, an error in closing is dropped for that one. */
+function closeUnlessFailed(writer: TableWriter, failed: boolean): void {
+  try {
+    writer.close();
+  } catch (error) {
+    if (!failed) throw error;
   }
 }
 

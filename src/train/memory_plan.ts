@@ -6,8 +6,9 @@
  * The peak model, fitted to the measured peak resident memory (VmHWM) of runs on this machine
  * (tests/memory_plan_test.ts checks it within 25%): the runtime itself (Deno, ONNX Runtime, the JS heap),
  * plus three copies of parameters, state and sums (the host feeds, ONNX Runtime's copies of them and the
- * next values read back), plus the peak working memory of every session that runs, added up, because each
- * ONNX Runtime session keeps its own memory arena at its high-water mark.
+ * next values read back), plus the largest peak working memory of the sessions that run: the native backend
+ * runs without ONNX Runtime's per-session memory arenas (src/runtime/native.ts), so one session's working
+ * memory is freed before the next runs.
  */
 import type { Workload } from "../models/types.ts";
 import { evalLiveBytes, type StepGraph } from "./step.ts";
@@ -56,7 +57,7 @@ export function planMemory(
     accumulate: stepGraph.liveBytes.accumulate,
     eval: run.evaluates ? evalLiveBytes(workload) : 0,
   };
-  const sessions = Object.values(graphs).reduce((a, b) => a + b, 0);
+  const sessions = Math.max(...Object.values(graphs));
   return {
     params,
     state,

@@ -4,14 +4,15 @@
  * measured in Scion's norms; the uScion trajectory measured in Euclidean norms; and the CNN trained with
  * uScion. The report fits (L0, L1) per layer and compares hidden vs embedding L1 and predicted vs used radii.
  */
+import { type JobSeed, seedFields, seedLabel } from "../seeds.ts";
 import type { Suite, SuiteJob } from "../types.ts";
 import { accumConfig, SCALE_SETTINGS } from "../scales.ts";
 
 /** The uScion NanoGPT job that gluon-vs-tuned takes its fit from. */
-export function uscionSmoothnessJob(scale: keyof typeof SCALE_SETTINGS, seed: number): SuiteJob {
+export function uscionSmoothnessJob(scale: keyof typeof SCALE_SETTINGS, seed: JobSeed): SuiteJob {
   const s = SCALE_SETTINGS[scale];
   return {
-    id: `gluon-smoothness/${s.gptModded}/uscion/seed=${seed}`,
+    id: `gluon-smoothness/${s.gptModded}/uscion/${seedLabel(seed)}`,
     config: {
       suite: "gluon-smoothness",
       tags: { variant: "uscion", geometry: "scion" },
@@ -19,7 +20,7 @@ export function uscionSmoothnessJob(scale: keyof typeof SCALE_SETTINGS, seed: nu
       optimizer: "uscion",
       steps: s.smoothnessSteps,
       ...accumConfig(s.accum.gptModded),
-      seed,
+      ...seedFields(seed),
       data: s.textData,
       tokenizer: s.tokenizer,
       smoothnessEvery: s.smoothnessEvery,
@@ -38,11 +39,11 @@ export const gluonSmoothness: Suite = {
   jobs(scale, seeds) {
     const s = SCALE_SETTINGS[scale];
     const jobs: SuiteJob[] = [];
-    for (let seed = 0; seed < seeds; seed++) {
+    for (const seed of seeds) {
       const uscion = uscionSmoothnessJob(scale, seed);
       jobs.push(uscion);
       jobs.push({
-        id: `gluon-smoothness/${s.gptModded}/adamw/seed=${seed}`,
+        id: `gluon-smoothness/${s.gptModded}/adamw/${seedLabel(seed)}`,
         config: {
           ...uscion.config,
           tags: { variant: "adamw", geometry: "scion" },
@@ -52,11 +53,15 @@ export const gluonSmoothness: Suite = {
         },
       });
       jobs.push({
-        id: `gluon-smoothness/${s.gptModded}/uscion-euclidean/seed=${seed}`,
-        config: { ...uscion.config, tags: { variant: "uscion", geometry: "euclidean" }, smoothnessNorms: "euclidean" },
+        id: `gluon-smoothness/${s.gptModded}/uscion-euclidean/${seedLabel(seed)}`,
+        config: {
+          ...uscion.config,
+          tags: { variant: "uscion", geometry: "euclidean" },
+          smoothnessNorms: "euclidean",
+        },
       });
       jobs.push({
-        id: `gluon-smoothness/${s.cnn}/uscion/seed=${seed}`,
+        id: `gluon-smoothness/${s.cnn}/uscion/${seedLabel(seed)}`,
         config: {
           tags: { variant: "uscion", geometry: "scion" },
           workload: s.cnn,
@@ -73,7 +78,7 @@ export const gluonSmoothness: Suite = {
           },
           steps: s.cnnSmoothnessSteps,
           ...accumConfig(s.accum.cnnSmoothness),
-          seed,
+          ...seedFields(seed),
           smoothnessEvery: s.cnnSmoothnessEvery,
           smoothnessNorms: "scion",
           evalEvery: s.evalEvery,

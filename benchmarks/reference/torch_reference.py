@@ -1,14 +1,21 @@
 """PyTorch eager reference for `deno task bench --compare-torch`.
 
-The same nanoGPT as lmo-bench's `nanogpt-tiny` (GPT-2 flavour: learned positions, LayerNorm with gains and
-no biases, separate q/k/v projections, tanh-GELU MLP of width 4d, tied embedding and head; 4 layers, 4
-heads, d 128, context 64, batch 12, vocabulary 65) trained with AdamW or with Muon (Keller Jordan's
-muon.py: Nesterov momentum 0.95, 5 Newton-Schulz quintic steps, sqrt(max(1, rows/cols)) scale, AdamW on the
-non-matrix parameters, as MuonWithAuxAdam). Prints one JSON object per optimizer with step times (min and
-median, ms), the forward+backward share, tokens/s and the peak resident memory of the process.
+The same models as lmo-bench's workloads, trained with AdamW or with Muon (Keller Jordan's muon.py: Nesterov
+momentum 0.95, 5 Newton-Schulz quintic steps, sqrt(max(1, rows/cols)) scale, AdamW on the other parameters,
+as MuonWithAuxAdam; conv kernels are flattened to [out, in*k*k] for Newton-Schulz).
+
+- nanogpt-*: GPT-2 flavour (learned positions, LayerNorm with gains and no biases, separate q/k/v
+  projections, tanh-GELU MLP of width 4d, tied embedding and head); `--width` and `--heads` override the
+  preset (the scaling table).
+- cnn-*: airbench's CifarNet as lmo-bench's cnn.ts builds it (conv 2x2 whitening with a bias -> GELU; three
+  groups of conv 3x3 -> MaxPool 2 -> BatchNorm (bias only) -> GELU -> conv 3x3 -> BatchNorm -> GELU; global
+  max; head without bias times 1/width) on 1x28x28 images.
+
+Prints one JSON object per optimizer with step times (min and median, ms), the forward+backward share,
+items (tokens or images) per second and the peak resident memory of the process.
 
 Run with Debian's python3-torch (plus libopenblas0-pthread, or its BLAS is 15x slower):
-    /usr/bin/python3 benchmarks/reference/nanogpt_torch.py --threads 2 --steps 30
+    /usr/bin/python3 benchmarks/reference/torch_reference.py --workload nanogpt-tiny --threads 2 --steps 30
 """
 import argparse
 import json
@@ -77,6 +84,59 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
 
 
+class CifarNet(nn.Module):
+    def __init__(self, widths, channels=1, classes=10):
+        super().__init__()
+        w0 = 8 * channels
+        self.whiten = nn.Conv2d(channels, w0, 2, bias=True)
+        self.whiten.weight.requires_grad_(False)
+        layers, c_in = [], w0
+        for c_out in widths:
+            layers.append(nn.ModuleDict({
+                "conv1": nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                "norm1": nn.BatchNorm2d(c_out, eps=1e-12),
+                "conv2": nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+                "norm2": nn.BatchNorm2d(c_out, eps=1e-12),
+            }))
+            layers[-1]["norm1"].weight.requires_grad_(False)
+            layers[-1]["norm2"].weight.requires_grad_(False)
+            c_in = c_out
+        self.layers = nn.ModuleList(layers)
+        self.head = nn.Linear(c_in, classes, bias=False)
+        self.scale = 1 / c_in
+
+    def forward(self, x, targets):
+        h = F.gelu(self.whiten(x), approximate="tanh")
+        for g in self.layers:
+            h = F.gelu(g["norm1"](F.max_pool2d(g["conv1"](h), 2)), approximate="tanh")
+            h = F.gelu(g["norm2"](g["conv2"](h)), approximate="tanh")
+        return F.cross_entropy(self.head(h.amax(dim=(2, 3))) * self.scale, targets)
+
+
+GPT_PRESETS = {
+    "nanogpt-tiny": dict(layers=4, heads=4, d=128, ctx=64, batch=12),
+    "nanogpt-small": dict(layers=6, heads=6, d=384, ctx=256, batch=32),
+}
+CNN_PRESETS = {"cnn-tiny": dict(widths=(8, 16, 16), batch=64), "cnn-small": dict(widths=(32, 64, 64), batch=256)}
+
+
+def make_workload(name, width=None, heads=None, vocab=65):
+    """(model, inputs, targets, items per step) of a preset, with a fixed random batch."""
+    if name in GPT_PRESETS:
+        c = dict(GPT_PRESETS[name])
+        c["d"] = width or c["d"]
+        c["heads"] = heads or c["heads"]
+        model = GPT(vocab=vocab, layers=c["layers"], heads=c["heads"], d=c["d"], ctx=c["ctx"])
+        x = torch.randint(0, vocab, (c["batch"], c["ctx"]))
+        y = torch.randint(0, vocab, (c["batch"], c["ctx"]))
+        return model, x, y, c["batch"] * c["ctx"]
+    if name in CNN_PRESETS:
+        c = CNN_PRESETS[name]
+        model = CifarNet(c["widths"])
+        return model, torch.randn(c["batch"], 1, 28, 28), torch.randint(0, 10, (c["batch"],)), c["batch"]
+    raise SystemExit(f"unknown workload {name}; valid: {', '.join([*GPT_PRESETS, *CNN_PRESETS])}")
+
+
 def newton_schulz5(g, steps=5, eps=1e-7):
     a, b, c = 3.4445, -4.7750, 2.0315
     x = g / (g.norm() + eps)
@@ -102,24 +162,25 @@ class Muon(torch.optim.Optimizer):
                 buf = self.state[p].setdefault("momentum_buffer", torch.zeros_like(p))
                 buf.lerp_(p.grad, 1 - group["momentum"])
                 u = p.grad.lerp(buf, group["momentum"])
-                update = newton_schulz5(u) * max(1, p.shape[0] / p.shape[1]) ** 0.5
-                p.add_(update, alpha=-group["lr"])
+                m = u.reshape(len(u), -1)
+                update = newton_schulz5(m) * max(1, m.shape[0] / m.shape[1]) ** 0.5
+                p.add_(update.view_as(p), alpha=-group["lr"])
 
 
 def make_optimizers(model, name):
+    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if name == "adamw":
-        return [torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), weight_decay=0.1)]
-    hidden = [p for n, p in model.named_parameters() if p.ndim == 2 and n.startswith("h.")]
-    rest = [p for n, p in model.named_parameters() if not (p.ndim == 2 and n.startswith("h."))]
+        return [torch.optim.AdamW([p for _, p in params], lr=1e-3, betas=(0.9, 0.999), weight_decay=0.1)]
+    is_hidden = lambda n, p: (p.ndim == 2 and n.startswith("h.")) or (p.ndim == 4 and n.startswith("layers."))
+    hidden = [p for n, p in params if is_hidden(n, p)]
+    rest = [p for n, p in params if not is_hidden(n, p)]
     return [Muon(hidden), torch.optim.AdamW(rest, lr=3e-4, betas=(0.9, 0.95), eps=1e-10, weight_decay=0)]
 
 
-def bench(name, steps, batch, ctx, vocab):
+def bench(workload, name, steps, width, heads):
     torch.manual_seed(0)
-    model = GPT(vocab=vocab, ctx=ctx)
+    model, x, y, items = make_workload(workload, width, heads)
     opts = make_optimizers(model, name)
-    x = torch.randint(0, vocab, (batch, ctx))
-    y = torch.randint(0, vocab, (batch, ctx))
     step_ms, fb_ms = [], []
     for i in range(steps + 3):
         t0 = time.perf_counter()
@@ -139,13 +200,14 @@ def bench(name, steps, batch, ctx, vocab):
         "engine": "pytorch-eager",
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "workload": "nanogpt-tiny",
+        "workload": workload,
+        "width": width,
         "optimizer": name,
         "median_ms": median,
         "min_ms": min(step_ms),
         "forward_backward_median_ms": statistics.median(fb_ms),
         "optimizer_share": 1 - statistics.median(fb_ms) / median,
-        "tokens_per_s": batch * ctx / (median / 1e3),
+        "tokens_per_s": items / (median / 1e3),
         "final_loss": float(loss),
     }
 
@@ -155,13 +217,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--optimizers", default="adamw,muon")
-    ap.add_argument("--batch", type=int, default=12)
-    ap.add_argument("--ctx", type=int, default=64)
-    ap.add_argument("--vocab", type=int, default=65)
+    ap.add_argument("--workload", default="nanogpt-tiny")
+    ap.add_argument("--width", type=int, help="nanogpt width override (the scaling table)")
+    ap.add_argument("--heads", type=int, help="nanogpt heads override")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     for name in args.optimizers.split(","):
-        row = bench(name, args.steps, args.batch, args.ctx, args.vocab)
+        row = bench(args.workload, name, args.steps, args.width, args.heads)
         row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(row), flush=True)
 

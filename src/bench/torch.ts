@@ -1,0 +1,88 @@
+/**
+ * The PyTorch eager reference of `deno task bench --compare-torch` (benchmarks/reference/torch_reference.py,
+ * run by Debian's /usr/bin/python3 with python3-torch): the same workloads at 1 thread and at the bench's
+ * thread count, and the faster of the two, which our step is compared against.
+ */
+
+/** The workloads the reference builds. */
+export const TORCH_WORKLOADS: readonly string[] = ["nanogpt-tiny", "nanogpt-small", "cnn-tiny", "cnn-small"];
+
+/** Our optimizer presets the reference implements, by their PyTorch name. */
+export const TORCH_OPTIMIZERS: Readonly<Record<string, string>> = { adamw: "adamw", muon: "muon" };
+
+/** One reference row, as the script prints it. */
+export interface TorchRow {
+  workload: string;
+  optimizer: string;
+  threads: number;
+  median_ms: number;
+  min_ms: number;
+  optimizer_share: number;
+  tokens_per_s: number;
+  peak_rss_mb: number;
+}
+
+/** The reference's rows at 1 thread and at `threads`, keyed by optimizer, and the faster row of each. */
+export interface TorchComparison {
+  byThreads: Map<number, Map<string, TorchRow>>;
+  best: Map<string, TorchRow>;
+}
+
+const SCRIPT = new URL("../../benchmarks/reference/torch_reference.py", import.meta.url).pathname;
+
+/** Runs the reference once: one row per optimizer. `model` may set `width` and `heads` of a nanogpt. */
+export async function runTorchReference(
+  workload: string,
+  optimizers: readonly string[],
+  threads: number,
+  steps: number,
+  model: { width?: number; heads?: number } = {},
+): Promise<TorchRow[]> {
+  const args = [
+    SCRIPT,
+    "--workload",
+    workload,
+    "--threads",
+    String(threads),
+    "--steps",
+    String(steps),
+    "--optimizers",
+    optimizers.join(","),
+  ];
+  if (model.width !== undefined) args.push("--width", String(model.width));
+  if (model.heads !== undefined) args.push("--heads", String(model.heads));
+  const out = await new Deno.Command("/usr/bin/python3", { args, stdout: "piped", stderr: "piped" }).output()
+    .catch((e) => {
+      throw new Error(`--compare-torch needs /usr/bin/python3 with Debian's python3-torch: ${e.message}`);
+    });
+  if (!out.success) {
+    throw new Error(
+      "the PyTorch reference failed (apt-get install python3-torch libopenblas0-pthread): " +
+        new TextDecoder().decode(out.stderr).trim().split("\n").pop(),
+    );
+  }
+  return new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => JSON.parse(l));
+}
+
+/** Runs the reference at 1 thread and at `threads` (once when they agree) and picks the faster of each. */
+export async function compareThreads(
+  workload: string,
+  optimizers: readonly string[],
+  threads: number,
+  steps: number,
+  model: { width?: number; heads?: number } = {},
+): Promise<TorchComparison> {
+  const byThreads = new Map<number, Map<string, TorchRow>>();
+  for (const t of [...new Set([1, threads])]) {
+    const rows = await runTorchReference(workload, optimizers, t, steps, model);
+    byThreads.set(t, new Map(rows.map((r) => [r.optimizer, r])));
+  }
+  const best = new Map<string, TorchRow>();
+  for (const rows of byThreads.values()) {
+    for (const [name, row] of rows) {
+      const seen = best.get(name);
+      if (!seen || row.median_ms < seen.median_ms) best.set(name, row);
+    }
+  }
+  return { byThreads, best };
+}
