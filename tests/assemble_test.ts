@@ -202,10 +202,15 @@ Deno.test("verdicts: one row per fixture claim; no data names the suite that fee
     const comparable = claims[i].comparable_at ?? (claims[i].test.kind === "approx" ? ["paper"] : ["tiny"]);
     if (!comparable.includes("tiny")) assert.equal(v.verdict, "not comparable at this scale", v.id);
     else {
-      // One seed never decides a claim.
-      assert.equal(v.verdict, "inconclusive", `${v.id}: ${v.verdict} (${v.reason})`);
-      assert.match(v.reason, /1 seed cannot decide a claim \(at least 3 needed\)/, v.id);
-      assert.equal(v.stats!.n, 1);
+      if (v.id.startsWith("crawshaw.timing.")) {
+        // Timing claims rest on the paired rounds of the interleaved job (their verdict depends on the machine).
+        assert.equal(v.stats!.n, tiny.timingRounds, v.id);
+      } else {
+        // One seed never decides a claim.
+        assert.equal(v.verdict, "inconclusive", `${v.id}: ${v.verdict} (${v.reason})`);
+        assert.match(v.reason, /1 seed cannot decide a claim \(at least 3 needed\)/, v.id);
+        assert.equal(v.stats!.n, 1);
+      }
     }
   }
   // Sweep claims carry their half-horizon verdict (evals every 4 of 8 steps: judged at step 4).
@@ -287,7 +292,8 @@ Deno.test({
       "used radius",
     ]);
     assert.equal(smooth.tables![0].rows.length, 7, "wte and six hidden matrices of the one-block model");
-    const stepTime = report.sections.find((s) => s.heading === "Step time")!.tables![0];
+    const stepTimeTables = report.sections.find((s) => s.heading === "Step time")!.tables!;
+    const stepTime = stepTimeTables.find((t) => t.caption === "Interleaved timing")!;
     assert.ok(stepTime.rows.some((r) => r[1] === "muonmax-momo-exact"));
     const links = report.sections.find((s) => s.heading === "Raw data")!.links!;
     assert.equal(links.length, runs.length * 4, "manifest, steps, layers and evals of each run");
