@@ -51,7 +51,8 @@ export const lrSweep: Suite = {
                 ...seedFields(seed),
                 data: w.data,
                 tokenizer: w.tokenizer,
-                evalEvery: w.steps,
+                // Ten validation points a run: the half-horizon verdicts and steps to target read them.
+                evalEvery: Math.max(1, Math.round(w.steps / 10)),
                 evalBatches: s.evalBatches,
                 layersEvery: w.steps,
               },
