@@ -14,23 +14,19 @@ import { EVALS_TABLE } from "../src/trace/schema.ts";
 import { acquireLock, lockHolder, runLockPath } from "../src/trace/lock.ts";
 import { createRunDir, manifestPath, readManifest, updateStatus } from "../src/trace/run_dir.ts";
 import { checkpointPath } from "../src/train/checkpoint.ts";
-import type { JobConfig } from "../src/contracts/job_config.ts";
 import { runJob } from "../src/train/job.ts";
 import { withTempDir } from "./helpers/temp.ts";
+import { TINY_GPT_MODEL, tinyGptJob } from "./helpers/tiny_job.ts";
 
 const REPO = new URL("../", import.meta.url);
-const SMALL_GPT = { layers: 1, heads: 2, width: 16, context: 16, batch: 4 };
-const BASE: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer"> = {
-  workload: "nanogpt-tiny",
+const BASE = tinyGptJob({
   optimizer: "adamw",
-  model: SMALL_GPT,
   steps: 12,
-  threads: 1,
   evalEvery: 4,
   evalBatches: 1,
   layersEvery: 3,
   checkpointEvery: 4,
-};
+});
 
 /** Two tiny suite jobs (a few steps each) for reproduce. */
 const JOBS: SuiteJob[] = ["adamw", "muon-adam"].map((optimizer) => ({
@@ -173,7 +169,7 @@ Deno.test({
         "600",
         "--threads",
         "1",
-        ...Object.entries(SMALL_GPT).flatMap(([k, v]) => [`--model.${k}`, String(v)]),
+        ...Object.entries(TINY_GPT_MODEL).flatMap(([k, v]) => [`--model.${k}`, String(v)]),
         "--checkpoint-every",
         "25",
         "--eval-every",
@@ -404,7 +400,7 @@ Deno.test("disk full: the error names the path, no temporary file stays, the run
         // Width 128: a 2.5 MB checkpoint on a 2 MB disk.
         const dir = `${mnt}/big`;
         await assert.rejects(
-          runJob({ ...BASE, model: { ...SMALL_GPT, width: 128 } }, { out: dir }),
+          runJob({ ...BASE, model: { ...TINY_GPT_MODEL, width: 128 } }, { out: dir }),
           new RegExp(`cannot write ${dir}/checkpoint\\.bin: .*No space left on device.*the disk is full`),
         );
         const manifest = await readManifest(dir);

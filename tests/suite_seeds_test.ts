@@ -9,6 +9,7 @@ import { readManifest } from "../src/trace/run_dir.ts";
 import type { JobConfig } from "../src/contracts/job_config.ts";
 import { runJob } from "../src/train/job.ts";
 import { withTempDir } from "./helpers/temp.ts";
+import { tinyGptJob } from "./helpers/tiny_job.ts";
 
 Deno.test("seedList: consecutive init seeds, data seeds only when given; labels and config fields", () => {
   assert.ok(DEFAULT_SEEDS >= 3);
@@ -21,17 +22,14 @@ Deno.test("seedList: consecutive init seeds, data seeds only when given; labels 
   assert.throws(() => seedList(1, 0, -1), /--data-seed must be an integer >= 0/);
 });
 
-const BASE: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer"> = {
-  workload: "nanogpt-tiny",
+const BASE = tinyGptJob({
   optimizer: "adamw",
-  model: { layers: 1, heads: 2, width: 16, context: 16, batch: 4 },
   steps: 4,
-  threads: 1,
   evalEvery: 4,
   evalBatches: 1,
   layersEvery: 4,
   checkpointEvery: 4,
-};
+});
 
 Deno.test("a data seed varies the data order alone; without one the data order follows the seed", () =>
   withTempDir(async (root) => {

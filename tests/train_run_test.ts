@@ -7,23 +7,18 @@ import { Buffer } from "node:buffer";
 import pl from "nodejs-polars";
 import { readColumns } from "../src/trace/arrow_read.ts";
 import { effectiveStatus, readManifest } from "../src/trace/run_dir.ts";
-import type { JobConfig } from "../src/contracts/job_config.ts";
 import { runJob } from "../src/train/job.ts";
 import { withTempDir } from "./helpers/temp.ts";
+import { tinyGptJob } from "./helpers/tiny_job.ts";
 
-/** A nanogpt-tiny shrunk to run a step in milliseconds. */
-const SMALL_GPT = { layers: 1, heads: 2, width: 16, context: 16, batch: 4 };
-const BASE: Partial<JobConfig> & Pick<JobConfig, "workload" | "optimizer"> = {
-  workload: "nanogpt-tiny",
+const BASE = tinyGptJob({
   optimizer: "muon-adam",
-  model: SMALL_GPT,
   steps: 12,
-  threads: 1,
   evalEvery: 6,
   evalBatches: 2,
   layersEvery: 3,
   checkpointEvery: 4,
-};
+});
 
 Deno.test("two runs of the same config give bitwise-identical loss columns", () =>
   withTempDir(async (root) => {
