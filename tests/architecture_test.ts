@@ -13,8 +13,8 @@ const SRC = fileURLToPath(new URL("../src/", import.meta.url));
 /** Room -> the rooms it may import from (besides itself). */
 export const ALLOWED: Record<string, readonly string[]> = {
   graph: [],
-  stats: [],
   trace: ["graph"],
+  stats: ["trace"],
   runtime: ["graph"],
   contracts: ["graph", "trace", "runtime"],
   data: ["graph", "trace"],

@@ -2,23 +2,9 @@
  * The percentile bootstrap over seeds, deterministic: resamples come from a seeded generator, so the same
  * data give the same interval and p-value on every machine.
  */
+import { Rng } from "../trace/seeds.ts";
 import { CONFIDENCE } from "./t_tests.ts";
 import { quantile } from "./sample.ts";
-
-/**
- * A seeded 32-bit generator (mulberry32) for resample indices: small, fast and the same on every machine.
- * src/stats imports no other room, so it keeps its own rather than src/trace's training streams.
- */
-export function resampleIndices(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 /** How many resamples a bootstrap draws by default. */
 export const BOOTSTRAP_RESAMPLES = 10_000;
@@ -61,7 +47,8 @@ export function bootstrap(
   if (options.paired && groups.some((g) => g.length !== groups[0].length)) {
     throw new Error(`bootstrap: paired groups need equal lengths, got ${groups.map((g) => g.length)}`);
   }
-  const draw = resampleIndices(options.seed ?? BOOTSTRAP_SEED);
+  const rng = new Rng(options.seed ?? BOOTSTRAP_SEED);
+  const draw = (n: number) => rng.int(n);
   const stats = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     let shared: number[] | undefined;
