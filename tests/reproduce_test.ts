@@ -54,12 +54,12 @@ Deno.test("--list-jobs: one JSON line per job, the same every time, with the com
   const parsed = first.lines.map((l) => JSON.parse(l));
   assert.deepEqual(parsed.map((j) => j.id), expected.map((j) => j.id));
   assert.deepEqual(parsed.map((j) => j.position), expected.map((_, i) => i));
-  // The listed hash is the hash of the full config the job trains with (defaults: native, 2 threads).
+  // The listed hash is the hash of the full config the job trains with (defaults: native, 2 workers of
+  // 1 thread each; one worker gets the backend's 2 threads).
+  const single = hashesById((await listJobs(["--workers", "1"])).lines);
   for (const [i, job] of expected.entries()) {
-    assert.equal(
-      parsed[i].config_hash,
-      await configHash({ ...fullConfig(job), backend: "native", threads: 2 }),
-    );
+    assert.equal(parsed[i].config_hash, await configHash({ ...fullConfig(job), backend: "native", threads: 1 }));
+    assert.equal(single.get(job.id), await configHash({ ...fullConfig(job), backend: "native", threads: 2 }));
   }
   const wasm = hashesById((await listJobs(["--backend", "wasm", "--threads", "1"])).lines);
   for (const [i, job] of expected.entries()) {
@@ -138,6 +138,36 @@ function tinyJobs(): SuiteJob[] {
     },
   ];
 }
+
+Deno.test("--workers 2: jobs train in child processes with the same trajectories; a dependent job waits for its fit", async () => {
+  const one = await Deno.makeTempDir({ prefix: "lmo-reproduce-w1-" });
+  const two = await Deno.makeTempDir({ prefix: "lmo-reproduce-w2-" });
+  try {
+    const [uscion, gluon] = tinyJobs();
+    const adamw: SuiteJob = { id: "test/adamw/seed=0", config: { ...uscion.config, optimizer: "adamw", smoothnessEvery: 0 } };
+    const broken: SuiteJob = { id: "test/broken/seed=0", config: { ...adamw.config, opt: { no_such_option: 1 } } };
+    // The fit-taking job comes right after its source, so with two workers it must wait for it.
+    const jobs = [uscion, gluon, adamw, broken].map((j) => ({ ...j, config: { ...j.config, threads: 1 } }));
+    const serial = await reproduceJobs(jobs, { out: one, print: () => {}, progress: false });
+    const lines: string[] = [];
+    const parallel = await reproduceJobs(jobs, { out: two, print: (l) => lines.push(l), progress: false, workers: 2 });
+    assert.deepEqual(parallel.map((s) => s.id), jobs.map((j) => j.id), "summaries in list order");
+    assert.deepEqual(parallel.map((s) => s.action), ["trained", "trained", "trained", "failed"]);
+    assert.deepEqual(parallel.map((s) => s.action), serial.map((s) => s.action));
+    assert.match(parallel[3].error!, /no_such_option/, `the child's error reaches the summary: ${parallel[3].error}`);
+    assert.equal(lines.length, 4);
+    for (let i = 0; i < 3; i++) {
+      const a = await readColumns(serial[i].dir, "steps");
+      const b = await readColumns(parallel[i].dir, "steps");
+      assert.deepEqual(Array.from(b.train_loss), Array.from(a.train_loss), `${jobs[i].id}: same losses in a child`);
+      assert.equal(parallel[i].valLoss, serial[i].valLoss);
+    }
+    assert.ok((await readManifest(parallel[1].dir)).status === "done", "Gluon ran on the finished uScion fit");
+  } finally {
+    await Deno.remove(one, { recursive: true });
+    await Deno.remove(two, { recursive: true });
+  }
+});
 
 Deno.test("a job list run twice: the second pass reuses every run; the dependent job gets the fit file", async () => {
   const out = await Deno.makeTempDir({ prefix: "lmo-reproduce-test-" });

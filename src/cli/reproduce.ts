@@ -38,6 +38,14 @@ import { runTimingJob } from "../bench/timing_run.ts";
 import { intOption, runMain } from "./args.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 import { stopOnSignals } from "./stop.ts";
+import { runJobInChild } from "./job_pool.ts";
+import type { JobConfig } from "../contracts/job_config.ts";
+
+/**
+ * Jobs trained at once by default. A fixed number, not the machine's core count, so that the default
+ * configs (whose thread count is part of their hash and of their float rounding) are the same everywhere.
+ */
+export const DEFAULT_WORKERS = 2;
 
 const HELP = `deno task reproduce [options]
 
@@ -55,7 +63,10 @@ expected wall time (idle 2-core machine) before it starts.
   --data-seed N      first data-order seed, varied apart from --seed (default: the data order follows --seed,
                      as in runs made without it); recorded in each manifest's seeds.data_seed
   --backend NAME     ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
-  --threads N        intra-op threads per run (default ${JOB_DEFAULTS.threads} on every backend)
+  --workers N        jobs trained at once, each in a process of its own (default ${DEFAULT_WORKERS}; webgpu: 1).
+                     On 2 cores, 2 one-thread jobs do about 1.5x the steps of one 2-thread job. A timing
+                     job runs alone; a job that needs another's fit waits for it
+  --threads N        intra-op threads per run (default 1 with --workers > 1, else ${JOB_DEFAULTS.threads})
   --data SPEC        data of the language-model jobs, as deno task run --data takes it (e.g. fineweb:DIR);
                      paper scale reads FineWeb shards (default ${PAPER_TEXT_DATA}) and refuses Moby Dick
   --out DIR          output folder (default reports/reproduce-<scale>): runs/, fits/, index.html,
@@ -87,6 +98,7 @@ export interface ReproduceArgs {
   dataSeed: number | undefined;
   backend: BackendName;
   threads: number;
+  workers: number;
   data: string | undefined;
   out: string;
   shard: Shard | undefined;
@@ -106,6 +118,7 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
       "data-seed": { type: "string" },
       backend: { type: "string", default: JOB_DEFAULTS.backend },
       threads: { type: "string" },
+      workers: { type: "string" },
       data: { type: "string" },
       out: { type: "string" },
       shard: { type: "string" },
@@ -120,6 +133,7 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
   }
   const scale = values.scale as Scale;
   selectSuites(values.suite);
+  const workers = intOption("workers", values.workers) ?? (values.backend === "webgpu" ? 1 : DEFAULT_WORKERS);
   if (scale === "paper" && (values.data === "default" || values.data === "moby-dick")) {
     throw new Error(
       `--scale paper trains the language models on 2^19 = 524,288 tokens a step; the embedded Moby Dick corpus ` +
@@ -134,7 +148,8 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
     seed: intOption("seed", values.seed)!,
     dataSeed: intOption("data-seed", values["data-seed"]),
     backend: parseBackendName(values.backend),
-    threads: intOption("threads", values.threads) ?? defaultThreads(values.backend),
+    threads: intOption("threads", values.threads) ?? (workers > 1 ? 1 : defaultThreads(values.backend)),
+    workers,
     data: values.data,
     out: values.out ?? `reports/reproduce-${scale}`,
     shard: values.shard === undefined ? undefined : parseShard(values.shard),
@@ -215,8 +230,13 @@ export interface ReproduceJobsOptions {
   print?: (line: string) => void;
   /** Draw the progress bar (default: when stderr is a terminal). */
   progress?: boolean;
-  /** When aborted, the running job stops cleanly (status "interrupted") and no further job starts. */
+  /** When aborted, the running jobs stop cleanly (status "interrupted") and no further job starts. */
   stop?: AbortSignal;
+  /**
+   * Jobs trained at once, each in a child process (src/cli/job_pool.ts); default 1: one at a time, in this
+   * process. A timing job always runs alone.
+   */
+  workers?: number;
 }
 
 /** How a finished sweep run in `out` ended (undefined: no finished run, or one with no validation loss). */
@@ -297,57 +317,95 @@ async function runJobsInto(
   for (const job of jobs) dirs.set(job.id, await runDirOf(options.out, job));
   const totalSteps = jobs.reduce((n, j) => n + fullConfig(j).steps, 0);
   const bar = new ProgressBar("reproduce", totalSteps, options.progress);
-  const summaries: JobSummary[] = [];
+  const workers = options.workers ?? 1;
+  const summaries = new Map<number, JobSummary>();
+  // Steps of the finished jobs, and of each running one; the bar shows their sum.
   let doneSteps = 0;
-  for (const [index, job] of jobs.entries()) {
-    if (options.stop?.aborted) break;
+  const runningSteps = new Map<number, number>();
+  const progress = (index: number, step: number, text: string) => {
+    runningSteps.set(index, step);
+    const running = [...runningSteps.values()].reduce((a, b) => a + b, 0);
+    const others = runningSteps.size > 1 ? ` (+${runningSteps.size - 1} running)` : "";
+    bar.update(doneSteps + running, text + others);
+  };
+  const runOne = async (job: SuiteJob, index: number): Promise<void> => {
     const dir = dirs.get(job.id)!;
     const config = fullConfig(job);
     const status = (step: number) => `job ${index + 1}/${jobs.length} ${job.id} step ${step}/${config.steps}`;
-    let summary: JobSummary;
-    try {
-      const finished = await finishedRun(dir);
-      if (!finished && job.timing) {
-        // A timing has no checkpoint: an unfinished one restarts, so its rounds stay side by side.
-        if (pathExists(dir)) await Deno.remove(dir, { recursive: true });
-        const timed = await runTimingJob(config, job.timing, dir);
-        summary = { id: job.id, dir, action: "trained", status: "done", valLoss: null, wallS: timed.wallS };
-      } else {
-        const outcome = finished ? null : await runJob(config, {
-          out: dir,
-          resume: true,
-          stop: options.stop,
-          resolvedOpt: job.fitFrom ? { fit: await fitFileFor(job.fitFrom, dirs, options.out) } : undefined,
-          onProgress: (p) => bar.update(doneSteps + p.step, status(p.step)),
-        });
-        summary = {
-          id: job.id,
-          dir,
-          action: outcome ? actionOf(outcome) : "reused",
-          status: outcome?.status ?? finished!.status,
-          valLoss: outcome ? outcome.valLoss : await lastValLoss(dir),
-          wallS: outcome?.wallS ?? finished!.wall_s ?? 0,
-        };
-      }
-    } catch (error) {
-      summary = {
-        id: job.id,
-        dir,
-        action: "failed",
-        status: "failed",
-        valLoss: null,
-        wallS: 0,
-        error: (error as Error).message,
-      };
-    }
+    const summary = await jobSummary(job, config, dir, {
+      ...options,
+      workers,
+      fit: () => fitFileFor(job.fitFrom!, dirs, options.out),
+      onProgress: (step) => progress(index, step, status(step)),
+    });
+    runningSteps.delete(index);
     doneSteps += config.steps;
     bar.finish();
     print(summaryLine(summary, index, jobs.length));
-    bar.update(doneSteps, status(config.steps));
-    summaries.push(summary);
+    summaries.set(index, summary);
+  };
+  // Up to `workers` jobs at once, in list order; a timing job runs alone, and a job waits for the run it
+  // takes its fit from.
+  const ended = new Map<string, Promise<void>>();
+  const active = new Set<Promise<void>>();
+  for (const [index, job] of jobs.entries()) {
+    const alone = workers === 1 || !!job.timing;
+    if (alone) await Promise.all(active);
+    else while (active.size >= workers) await Promise.race(active);
+    if (job.fitFrom) await ended.get(job.fitFrom);
+    if (options.stop?.aborted) break;
+    const done = runOne(job, index);
+    ended.set(job.id, done);
+    active.add(done);
+    done.finally(() => active.delete(done));
+    if (alone) await done;
   }
+  await Promise.all(active);
   bar.finish();
-  return summaries;
+  return [...summaries.entries()].sort(([a], [b]) => a - b).map(([, s]) => s);
+}
+
+/** How {@link jobSummary} runs a job. */
+interface JobRunOptions extends ReproduceJobsOptions {
+  workers: number;
+  /** The path of the fit file of the job's `fitFrom` (written on demand). */
+  fit(): Promise<string>;
+  onProgress(step: number): void;
+}
+
+/**
+ * Runs one job (reusing a finished run, restarting an unfinished timing, resuming anything else) in this
+ * process, or in a child process when `workers` > 1, and sums up how it went; an error becomes a "failed"
+ * summary.
+ */
+async function jobSummary(job: SuiteJob, config: JobConfig, dir: string, o: JobRunOptions): Promise<JobSummary> {
+  try {
+    const finished = await finishedRun(dir);
+    if (!finished && job.timing) {
+      // A timing has no checkpoint: an unfinished one restarts, so its rounds stay side by side.
+      if (pathExists(dir)) await Deno.remove(dir, { recursive: true });
+      const timed = await runTimingJob(config, job.timing, dir);
+      return { id: job.id, dir, action: "trained", status: "done", valLoss: null, wallS: timed.wallS };
+    }
+    let outcome: JobOutcome | null = null;
+    if (!finished) {
+      const resolvedOpt = job.fitFrom ? { fit: await o.fit() } : undefined;
+      const onProgress = (p: { step: number }) => o.onProgress(p.step);
+      outcome = o.workers > 1
+        ? await runJobInChild({ config, out: dir, resolvedOpt }, { stop: o.stop, onProgress })
+        : await runJob(config, { out: dir, resume: true, stop: o.stop, resolvedOpt, onProgress });
+    }
+    return {
+      id: job.id,
+      dir,
+      action: outcome ? actionOf(outcome) : "reused",
+      status: outcome?.status ?? finished!.status,
+      valLoss: outcome ? outcome.valLoss : await lastValLoss(dir),
+      wallS: outcome?.wallS ?? finished!.wall_s ?? 0,
+    };
+  } catch (error) {
+    return { id: job.id, dir, action: "failed", status: "failed", valLoss: null, wallS: 0, error: (error as Error).message };
+  }
 }
 
 /** Fits the run of job `id` and writes the fit file Gluon reads; returns its path. */
@@ -450,7 +508,7 @@ export async function main(argv: string[], print: (line: string) => void = conso
     if (!todo.length) break;
     if (round > 0) print(`LR grid extension round ${round}: ${todo.length} job(s) beyond open basin edges`);
     todo.forEach((j) => ran.add(j.id));
-    summaries.push(...await reproduceJobs(todo, { out: args.out, print, stop: stop.signal }));
+    summaries.push(...await reproduceJobs(todo, { out: args.out, print, stop: stop.signal, workers: args.workers }));
   }
   const why = stop.reason();
   if (why) {
@@ -490,6 +548,7 @@ export async function main(argv: string[], print: (line: string) => void = conso
         data_seed: args.dataSeed ?? "follows seed",
         backend: args.backend,
         threads: args.threads,
+        workers: args.workers,
         data: args.data ?? "suite default",
         out: args.out,
         jobs: jobs.length,

@@ -41,12 +41,9 @@ export function measurePair(
     dg[j] = g1[j] - g0[j];
   }
   const step = norms.primal(dx);
-  return {
-    l_hat: norms.dual(dg) / step,
-    l_hat_ns: norms.dualNs(dg) / step,
-    grad_dual_next: norms.dual(g1),
-    grad_dual_ns: norms.dualNs(g1),
-  };
+  const diff = norms.duals(dg);
+  const next = norms.duals(g1);
+  return { l_hat: diff.exact / step, l_hat_ns: diff.ns / step, grad_dual_next: next.exact, grad_dual_ns: next.ns };
 }
 
 /** The observer for `--smoothness-every K` (K >= 1) in a geometry. */

@@ -6,16 +6,18 @@
  */
 import type { ParamSpec } from "../contracts/params.ts";
 import type { Geometry } from "../contracts/job_config.ts";
-import { type Matrix, nuclearNorm, nuclearNormNs, spectralNorm } from "./linalg.ts";
+import { type Matrix, nuclearNormNsOf, singularValues, spectralNorm } from "./linalg.ts";
 
 /** The norms of one parameter: primal of a step, dual of a gradient (exact and NS-approximated). */
 export interface LayerNorms {
   /** Short name of the norm, for the `norm` column. */
   name: string;
   primal(x: Float32Array | Float64Array): number;
-  dual(g: Float32Array | Float64Array): number;
-  /** The dual norm as the authors computed it (NS5 nuclear norm); equals `dual` for non-spectral norms. */
-  dualNs(g: Float32Array | Float64Array): number;
+  /**
+   * The dual norm of a gradient, exactly and as the authors computed it (NS5 nuclear norm; equal to the
+   * exact one for non-spectral norms), from one singular value decomposition.
+   */
+  duals(g: Float32Array | Float64Array): { exact: number; ns: number };
 }
 
 const sumAbs = (x: ArrayLike<number>) => {
@@ -34,6 +36,9 @@ const l2 = (x: ArrayLike<number>) => {
   return Math.sqrt(s);
 };
 
+/** A dual norm that has no separate NS5 form. */
+const same = (v: number) => ({ exact: v, ns: v });
+
 /**
  * Spectral-type norm of an [out, in] matrix scaled as Scion does: primal = (1/c) ||X||_2, dual = c ||G||_*,
  * where c = sqrt(out/in) for hidden matrices and sqrt(C_out/C_in)/k^2 for conv kernels.
@@ -43,24 +48,24 @@ function spectral(name: string, rows: number, cols: number, c: number): LayerNor
   return {
     name,
     primal: (x) => spectralNorm(m(x)) / c,
-    dual: (g) => c * nuclearNorm(m(g)),
-    dualNs: (g) => c * nuclearNormNs(m(g)),
+    duals: (g) => {
+      const sv = singularValues(m(g));
+      return { exact: c * sv.reduce((a, b) => a + b, 0), ns: c * nuclearNormNsOf(sv) };
+    },
   };
 }
 
 /** Scion's Sign geometry with the 1/d_in normalisation: primal d_in max|X|, dual (1/d_in) sum|G|. */
 function sign(dIn: number): LayerNorms {
-  const dual = (g: ArrayLike<number>) => sumAbs(g) / dIn;
-  return { name: "sign", primal: (x) => dIn * maxAbs(x), dual, dualNs: dual };
+  return { name: "sign", primal: (x) => dIn * maxAbs(x), duals: (g) => same(sumAbs(g) / dIn) };
 }
 
 /** Scion's BiasRMS: primal ||x||_2/sqrt(n), dual sqrt(n) ||g||_2. */
 function biasRms(n: number): LayerNorms {
-  const dual = (g: ArrayLike<number>) => Math.sqrt(n) * l2(g);
-  return { name: "bias_rms", primal: (x) => l2(x) / Math.sqrt(n), dual, dualNs: dual };
+  return { name: "bias_rms", primal: (x) => l2(x) / Math.sqrt(n), duals: (g) => same(Math.sqrt(n) * l2(g)) };
 }
 
-const EUCLIDEAN: LayerNorms = { name: "euclidean", primal: l2, dual: l2, dualNs: l2 };
+const EUCLIDEAN: LayerNorms = { name: "euclidean", primal: l2, duals: (g) => same(l2(g)) };
 
 /**
  * The norms of a parameter in a geometry. Scion's: hidden -> Spectral, conv -> SpectralConv, embeddings and
