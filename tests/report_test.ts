@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { verdictsMarkdown } from "../src/report/markdown.ts";
 import {
   barSpec,
   lrBasinSpec,
@@ -236,6 +237,24 @@ Deno.test("renderReportHtml: self-contained, escaped, libraries inlined at the v
 
 const chromiumReason = chromiumAvailable() ? "" : `${CHROMIUM_PATH} is absent (apt-get install -y chromium)`;
 if (chromiumReason) console.log(`skipping the headless-Chromium report test: ${chromiumReason}`);
+
+Deno.test("verdicts.md: the command, revision and one table row per claim with n, Holm p and both horizons", async () => {
+  const report = await buildReport();
+  const md = verdictsMarkdown(report);
+  assert.ok(md.includes(`- command: \`${report.command}\``));
+  assert.ok(md.includes(`- git revision: ${report.gitRevision}`));
+  const rows = md.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| claim") && !l.startsWith("| ---"));
+  assert.equal(rows.length, report.verdicts.length);
+  for (const [i, v] of report.verdicts.entries()) {
+    const cells = rows[i].slice(2, -2).split(" | ");
+    assert.equal(cells.length, 7, rows[i]);
+    assert.equal(cells[0], v.id);
+    assert.equal(cells[3], v.stats ? String(v.stats.n) : "-");
+    assert.equal(cells[5], `**${v.verdict}**`);
+  }
+  const ratio = rows.find((r) => r.startsWith("| gluon.nanogpt.hidden_embedding_L1_ratio |"))!;
+  assert.match(ratio, /\| 3 \| [0-9.e<-]+ \| \*\*holds\*\* \|/);
+});
 
 Deno.test({
   name: "writeReport: SVG per chart, and index.html renders offline in headless Chromium",

@@ -66,9 +66,10 @@ export async function main(argv: string[], print: (line: string) => void = conso
     outDir: out,
     skipped,
   });
-  const { html, svgs, verdicts } = await writeReport(out, report);
+  const { html, svgs, verdicts, markdown } = await writeReport(out, report);
   print(
-    `report: ${html} (${runs.length} runs, ${svgs.length} charts, also as SVG); verdicts as data: ${verdicts}\n`,
+    `report: ${html} (${runs.length} runs, ${svgs.length} charts, also as SVG); verdicts as data: ${verdicts}, ` +
+      `as Markdown: ${markdown}\n`,
   );
   print(verdictTableText(report.verdicts));
   return 0;

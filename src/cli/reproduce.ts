@@ -440,20 +440,20 @@ function summaryLine(s: JobSummary, index: number, total: number): string {
  * "expected wall time about 24:10 on an idle 2-core machine for 96 jobs to run (0 finished), plus up to
  * 6:00 for 72 LR-extension jobs": the budget of the jobs without a finished run.
  */
-async function budgetLine(jobs: readonly SuiteJob[], out: string): Promise<string> {
+async function budgetLine(jobs: readonly SuiteJob[], out: string, workers: number): Promise<string> {
   const pending: SuiteJob[] = [];
   for (const job of jobs) if (!await finishedRun(await runDirOf(out, job))) pending.push(job);
-  const base = estimateBudget(pending.map(fullConfig));
+  const base = estimateBudget(pending.map(fullConfig), workers);
   const extension = maxExtensionJobs(jobs);
-  const extra = estimateBudget(extension.map(fullConfig));
+  const extra = estimateBudget(extension.map(fullConfig), workers);
   const unmeasured = base.unmeasured
     ? ` (${base.unmeasured} job(s) of unmeasured workloads not counted)`
     : "";
   const more = extension.length
     ? `, plus up to ${formatDuration(extra.seconds)} for up to ${extension.length} LR-extension job(s)`
     : "";
-  return `expected wall time about ${formatDuration(base.seconds)} on an idle 2-core machine for ` +
-    `${pending.length} job(s) to run (${jobs.length - pending.length} finished)${unmeasured}${more}`;
+  return `expected wall time about ${formatDuration(base.seconds)} on an idle 2-core machine with ` +
+    `${workers} worker(s) for ${pending.length} job(s) to run (${jobs.length - pending.length} finished)${unmeasured}${more}`;
 }
 
 /**
@@ -497,7 +497,7 @@ export async function main(argv: string[], print: (line: string) => void = conso
   if (jobs.length > mine.length) {
     print(`also runs ${jobs.length - mine.length} job(s) of other shards whose fit this shard's jobs need`);
   }
-  print(await budgetLine(jobs, args.out));
+  print(await budgetLine(jobs, args.out, args.workers));
   const t0 = performance.now();
   const stop = stopOnSignals();
   const summaries: JobSummary[] = [];
@@ -556,8 +556,10 @@ export async function main(argv: string[], print: (line: string) => void = conso
       outDir: args.out,
       skipped,
     });
-    const { html, svgs, verdicts } = await writeReport(args.out, report);
-    print(`\nreport: ${html} (${svgs.length} charts, also as SVG); verdicts as data: ${verdicts}\n`);
+    const { html, svgs, verdicts, markdown } = await writeReport(args.out, report);
+    print(
+      `\nreport: ${html} (${svgs.length} charts, also as SVG); verdicts as data: ${verdicts}, as Markdown: ${markdown}\n`,
+    );
     print(verdictTableText(report.verdicts));
   }
   print(`\ntotal wall time ${formatDuration((performance.now() - t0) / 1000)}`);

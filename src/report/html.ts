@@ -4,6 +4,7 @@
  * The scorecard on the paper claims comes first (one line per claim, the reasons folded), then how the
  * report was made (command, git revision, environment, config; folded), then the sections. `writeReport` also writes one server-side SVG per chart beside the HTML.
  */
+import { verdictsMarkdown } from "./markdown.ts";
 import type { TopLevelSpec } from "vega-lite";
 import { formatNumber } from "./claims.ts";
 import {
@@ -358,7 +359,7 @@ ${scripts}
 export async function writeReport(
   dir: string,
   report: Report,
-): Promise<{ html: string; svgs: string[]; verdicts: string }> {
+): Promise<{ html: string; svgs: string[]; verdicts: string; markdown: string }> {
   checkChartIds(report);
   await Deno.mkdir(dir, { recursive: true });
   const svgs: string[] = [];
@@ -377,5 +378,7 @@ export async function writeReport(
   await Deno.writeTextFile(html, await renderReportHtml({ ...report, sections }));
   const verdicts = `${dir}/verdicts.json`;
   await Deno.writeTextFile(verdicts, `${JSON.stringify(verdictsJson(report.verdicts), null, 2)}\n`);
-  return { html, svgs, verdicts };
+  const markdown = `${dir}/verdicts.md`;
+  await Deno.writeTextFile(markdown, verdictsMarkdown(report));
+  return { html, svgs, verdicts, markdown };
 }

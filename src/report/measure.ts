@@ -11,7 +11,7 @@
  * radius is the median of its `radius` column (src/smoothness/run_fit.ts), its predicted radius the
  * `predictedStep` of its fit.
  */
-import type { Scale, ScaleSettings } from "../suite/scales.ts";
+import { type Scale, type ScaleSettings, TEXT_PLATEAU } from "../suite/scales.ts";
 import { median } from "../stats/sample.ts";
 import type { LayerFit, LayerSeries, RunFit } from "../smoothness/run_fit.ts";
 import { summarizeTimes } from "../stats/times.ts";
@@ -250,8 +250,33 @@ export function bestLrLoss(points: readonly SweepPoint[]): number[] {
   return points.filter((p) => p.lr === basin.bestLr && !isDiverged(p)).map((p) => p.loss!);
 }
 
-/** A claim on the language-model LR sweep, with the claims' optimizer names. */
-function onSweeps(make: (sweeps: Record<string, SweepPoint[]>) => Measured["measurement"]): ClaimMeasure {
+/**
+ * Why the sweeps of `names` cannot decide a claim: the best runs (median over seeds at the best LR) that end
+ * above the initial plateau of the runs' corpus ({@link TEXT_PLATEAU}); undefined when all left it, or when
+ * the runs read another corpus (no plateau known).
+ */
+function plateauCaveat(
+  runs: readonly RunRecord[],
+  sweeps: Record<string, SweepPoint[]>,
+  names: readonly string[],
+): string | undefined {
+  const data = (runs[0]?.manifest.resolved as { data?: { corpus?: { name?: string }; tokenizer?: string } })?.data;
+  if (data?.corpus?.name !== TEXT_PLATEAU.corpus || data.tokenizer !== TEXT_PLATEAU.tokenizer) return undefined;
+  const stuck = names.flatMap((n) => {
+    const best = sweeps[n] ? bestLrLoss(sweeps[n]) : [];
+    const m = best.length ? median(best) : NaN;
+    return m > TEXT_PLATEAU.loss ? [`${n} ${m.toFixed(3)}`] : [];
+  });
+  if (!stuck.length) return undefined;
+  return `the best run of ${stuck.join(", ")} (median final loss over seeds) has not left the initial plateau ` +
+    `(${TEXT_PLATEAU.loss} nats, ${TEXT_PLATEAU.what}): the horizon is too short to rank them`;
+}
+
+/** A claim on the language-model LR sweep among the optimizers `names` (the claims' names). */
+function onSweeps(
+  names: readonly string[],
+  make: (sweeps: Record<string, SweepPoint[]>) => Measured["measurement"],
+): ClaimMeasure {
   return {
     suite: "lr-sweep",
     measure(input) {
@@ -268,23 +293,25 @@ function onSweeps(make: (sweeps: Record<string, SweepPoint[]>) => Measured["meas
       )!;
       const steps = run.config.steps;
       const at = horizon === "half" ? ` (judged at step ${Math.floor(steps / 2)}, half the horizon)` : "";
+      const sweepRuns = input.runs.filter((r) => r.config.suite === "lr-sweep" && r.config.workload === input.settings.gpt);
+      const undecidable = plateauCaveat(sweepRuns, sweeps, names);
       return {
         scale: input.scale,
         setting: `${input.settings.gpt} LR sweep, ${steps} steps${at}`,
         measurement: make(sweeps),
+        ...(undecidable ? { undecidable } : {}),
       };
     },
   };
 }
 
-const bestLossOf = (names: string[]) => (sweeps: Record<string, SweepPoint[]>): Measured["measurement"] => ({
-  kind: "named",
-  values: Object.fromEntries(names.filter((n) => sweeps[n]).map((n) => [n, bestLrLoss(sweeps[n])])),
-});
-const bestLossScalar = (name: string) => (sweeps: Record<string, SweepPoint[]>): Measured["measurement"] => ({
-  kind: "scalar",
-  values: sweeps[name] ? bestLrLoss(sweeps[name]) : [],
-});
+const bestLossOf = (names: string[]) =>
+  onSweeps(names, (sweeps) => ({
+    kind: "named",
+    values: Object.fromEntries(names.filter((n) => sweeps[n]).map((n) => [n, bestLrLoss(sweeps[n])])),
+  }));
+const bestLossScalar = (name: string) =>
+  onSweeps([name], (sweeps) => ({ kind: "scalar", values: sweeps[name] ? bestLrLoss(sweeps[name]) : [] }));
 const sweepsOf = (sweeps: Record<string, SweepPoint[]>): Measured["measurement"] => ({
   kind: "sweeps",
   sweeps,
@@ -407,15 +434,15 @@ const CLAIM_MEASURES: Readonly<Record<string, ClaimMeasure>> = {
       head_L1: (fit) => medianOver(fit, HEAD, (f) => f.L1),
     }),
   ),
-  "crawshaw.table4.ordering": onSweeps(bestLossOf(["muonadam-momo", "muonadam", "muonmax-momo"])),
-  "crawshaw.table4.muonadam_momo": onSweeps(bestLossScalar("muonadam-momo")),
-  "crawshaw.table4.muonadam": onSweeps(bestLossScalar("muonadam")),
-  "crawshaw.table4.muonmax_momo": onSweeps(bestLossScalar("muonmax-momo")),
-  "crawshaw.fig1.muonadam_momo_wider_than_muonadam": onSweeps(sweepsOf),
-  "crawshaw.fig1.muonmax_momo_wider_than_muonadam": onSweeps(sweepsOf),
-  "crawshaw.momo.muonmax_momo_wider_than_muonmax": onSweeps(sweepsOf),
-  "crawshaw.muonmax_wider_than_muonadam": onSweeps(sweepsOf),
-  "crawshaw.fig5.muonadam_beats_muonmax": onSweeps(bestLossOf(["muonadam", "muonmax"])),
+  "crawshaw.table4.ordering": bestLossOf(["muonadam-momo", "muonadam", "muonmax-momo"]),
+  "crawshaw.table4.muonadam_momo": bestLossScalar("muonadam-momo"),
+  "crawshaw.table4.muonadam": bestLossScalar("muonadam"),
+  "crawshaw.table4.muonmax_momo": bestLossScalar("muonmax-momo"),
+  "crawshaw.fig1.muonadam_momo_wider_than_muonadam": onSweeps(["muonadam-momo", "muonadam"], sweepsOf),
+  "crawshaw.fig1.muonmax_momo_wider_than_muonadam": onSweeps(["muonmax-momo", "muonadam"], sweepsOf),
+  "crawshaw.momo.muonmax_momo_wider_than_muonmax": onSweeps(["muonmax-momo", "muonmax"], sweepsOf),
+  "crawshaw.muonmax_wider_than_muonadam": onSweeps(["muonmax", "muonadam"], sweepsOf),
+  "crawshaw.fig5.muonadam_beats_muonmax": bestLossOf(["muonadam", "muonmax"]),
   "crawshaw.timing.stale_nuclear_overhead": onStepTimes(overhead("muonmax-momo-stale")),
   "crawshaw.timing.exact_nuclear_overhead": onStepTimes(overhead("muonmax-momo-exact")),
   "crawshaw.timing.stale_cheaper_than_exact": onStepTimes((times) => {

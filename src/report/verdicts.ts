@@ -76,6 +76,11 @@ export interface Measured {
   scale: Scale;
   setting?: string;
   measurement: Measurement;
+  /**
+   * Why this setting cannot decide the claim although its statistics might (a horizon too short to leave
+   * the initial plateau): the verdict is "inconclusive" with this reason, outside the Holm family.
+   */
+  undecidable?: string;
 }
 
 /** The statistics behind a verdict. */
@@ -168,6 +173,8 @@ interface Judgement {
   blocked?: Partial<Record<"holds" | "does not hold", string>>;
   /** Set when the claim's scale is not comparable: the reason, and it stays out of the Holm family. */
   incomparable?: string;
+  /** Set when the setting cannot decide the claim ({@link Measured.undecidable}); out of the Holm family. */
+  undecidable?: string;
 }
 
 /** "3.02 [2.98, 3.06]" (no interval: "3.02"). */
@@ -422,7 +429,9 @@ function judgeClaim(claim: PaperClaim, measured: Measured | undefined): Judgemen
   measureKindError(claim, measured);
   const j = judge(claim, measured.measurement);
   const scales = comparableScales(claim);
-  if (j.settled || scales.includes(measured.scale)) return j;
+  if (j.settled) return j;
+  if (measured.undecidable) j.undecidable = measured.undecidable;
+  if (scales.includes(measured.scale)) return j;
   const ours = measured.setting ?? `a ${measured.scale}-scale run`;
   return {
     ...j,
@@ -435,7 +444,8 @@ function judgeClaim(claim: PaperClaim, measured: Measured | undefined): Judgemen
 
 /** Whether a judgement takes part in the multiple-comparison family. */
 function inFamily(j: Judgement): boolean {
-  return !j.settled && !j.incomparable && j.estimate!.n >= MIN_SEEDS && Number.isFinite(j.range!.p);
+  return !j.settled && !j.incomparable && !j.undecidable && j.estimate!.n >= MIN_SEEDS &&
+    Number.isFinite(j.range!.p);
 }
 
 function finish(
@@ -463,6 +473,7 @@ function finish(
       `${what}; ${e.n} seed${e.n === 1 ? "" : "s"} cannot decide a claim (at least ${MIN_SEEDS} needed)`,
     );
   }
+  if (j.undecidable) return out("inconclusive", `${what}, but at this scale ${j.undecidable}`);
   if (pHolm === null) return out("inconclusive", `${what}; it has no p-value`);
   const pText = `p = ${formatP(range.p)}, ${CORRECTION}-adjusted ${formatP(pHolm)}`;
   if (!(pHolm < ALPHA)) {

@@ -1,9 +1,9 @@
 /**
- * What a job list costs on the reference machine (2 CPU cores, native backend, 2 threads, idle): measured
- * per-step and per-job costs of each workload, and the estimate `deno task reproduce` prints before it
- * starts. The numbers come from short timed runs, interleaved with nanogpt-tiny and scaled by its idle
- * step time (the arithmetic and the load it was measured at are in src/suite/scales.ts). A busy
- * machine takes proportionally longer: the estimate is for an idle one.
+ * What a job list costs on the reference machine (2 CPU cores, native backend, idle): measured per-step and
+ * per-job costs of each workload, and the estimate `deno task reproduce` prints before it starts. The costs
+ * are those of one worker of the default pool (`--workers 2`, 1 thread each, the other core busy with the
+ * other worker), read off the steps tables of full reproduce runs (the runs and their numbers are in
+ * src/suite/scales.ts). A busy machine takes proportionally longer: the estimate is for an idle one.
  */
 import type { JobConfig } from "../contracts/job_config.ts";
 
@@ -34,12 +34,17 @@ export const IDLE_COSTS: Readonly<Record<string, WorkloadCost>> = {
   "cnn-mini": { stepS: 0.044, setupS: 1, pairS: { scion: 0.2, euclidean: 0.1 }, evalBatchS: 0.02 },
 };
 
+/** Whether a config is a timing job's (its tags name the timed variants). */
+function isTiming(config: JobConfig): boolean {
+  return typeof config.tags.variants === "string";
+}
+
 /** Estimated seconds of one job on the idle reference machine, or undefined for an unmeasured workload. */
 export function jobSeconds(config: JobConfig): number | undefined {
   const cost = IDLE_COSTS[config.workload];
   if (!cost) return undefined;
   // A timing job times `steps` steps (plus a warm-up) of each of its variants.
-  const variants = typeof config.tags.variants === "string" ? config.tags.variants.split(",").length : 1;
+  const variants = isTiming(config) ? String(config.tags.variants).split(",").length : 1;
   const pairs = config.smoothnessEvery ? Math.floor(config.steps / config.smoothnessEvery) : 0;
   const evals = Math.ceil(config.steps / config.evalEvery) * config.evalBatches;
   return variants * (cost.setupS + config.steps * cost.stepS) + pairs * cost.pairS[config.smoothnessNorms] +
@@ -52,13 +57,25 @@ export interface BudgetEstimate {
   unmeasured: number;
 }
 
-/** Sums {@link jobSeconds} over `configs` (the jobs still to run). */
-export function estimateBudget(configs: readonly JobConfig[]): BudgetEstimate {
-  let seconds = 0, unmeasured = 0;
+/**
+ * A step of one process with both cores (`--workers 1`, 2 threads) over a step of one worker of the
+ * default pool: nanogpt-tiny 0.105 / 0.15 s, nanogpt-mini 0.26 / 0.4 s (src/suite/scales.ts).
+ */
+export const SOLO_STEP_RATIO = 0.7;
+
+/**
+ * The wall time of `configs` (the jobs still to run) with `workers` jobs at once: {@link jobSeconds} summed
+ * and shared among the workers, except timing jobs, which run alone; one worker runs each job with both
+ * cores ({@link SOLO_STEP_RATIO}).
+ */
+export function estimateBudget(configs: readonly JobConfig[], workers: number): BudgetEstimate {
+  let pooled = 0, alone = 0, unmeasured = 0;
   for (const c of configs) {
     const s = jobSeconds(c);
     if (s === undefined) unmeasured++;
-    else seconds += s;
+    else if (isTiming(c)) alone += s;
+    else pooled += s;
   }
+  const seconds = workers > 1 ? pooled / workers + alone : (pooled + alone) * SOLO_STEP_RATIO;
   return { seconds, unmeasured };
 }
