@@ -1,54 +1,72 @@
 /**
- * One suite job in a process of its own: the worker side of `deno task reproduce --workers N`
- * (src/cli/job_pool.ts starts it; users never call it). Its one argument is a JSON {@link ChildRequest}; it
- * trains with {@link runJob} exactly as an in-process job would and writes its progress and outcome to
- * stdout as {@link CHILD_MARK}-prefixed JSON lines. SIGTERM/SIGINT, or the end of the reproduce process
- * that started it, stop it cleanly after the current step (src/cli/stop.ts).
+ * A worker process of `deno task reproduce --workers N` (src/cli/job_pool.ts starts it; users never call it).
+ * It reads one JSON {@link ChildRequest} per line on stdin and trains them one after another with
+ * {@link runJob}, exactly as in-process jobs would, keeping ONNX Runtime sessions between jobs that build the
+ * same ones (src/runtime/session_cache.ts). Progress, outcome or error go to stdout as {@link CHILD_MARK}-
+ * prefixed JSON lines. It ends at the end of stdin. SIGTERM/SIGINT, or the end of the reproduce process that
+ * started it, stop its job cleanly after the current step, and then the process (src/cli/stop.ts).
  */
+import { SessionCache } from "../runtime/mod.ts";
 import type { OptionValue } from "../optim/mod.ts";
-import { type JobInput, runJob } from "../train/job.ts";
+import { type JobInput, type JobOutcome, runJob } from "../train/job.ts";
 import { stopOnSignals } from "./stop.ts";
 import { runMain } from "./args.ts";
 
-/** What the pool asks a child to run. */
+/** What the pool asks a worker to run. */
 export interface ChildRequest {
   config: JobInput;
   out: string;
   resolvedOpt?: Record<string, OptionValue>;
 }
 
-/** The prefix of the child's protocol lines on stdout (anything else there is passed through). */
+/** The prefix of the worker's protocol lines on stdout (anything else there is passed through). */
 export const CHILD_MARK = "@@lmo-bench-job ";
 
-/** One protocol line: a progress tick, then the outcome or the error the job threw (the last line). */
+/** One protocol line: progress ticks of the current job, then its outcome or the error it threw. */
 export type ChildMessage =
   | { progress: { step: number; steps: number } }
-  | { outcome: Awaited<ReturnType<typeof runJob>> }
+  | { outcome: JobOutcome }
   | { error: string };
 
 function send(message: ChildMessage): void {
   console.log(CHILD_MARK + JSON.stringify(message));
 }
 
-/** Runs the request in `argv[0]`; the job's error is sent as a message, with exit code 1. */
+/** Serves the requests on stdin until it ends or a stop signal arrives. */
 export async function main(argv: string[]): Promise<number> {
-  if (argv.length !== 1) throw new Error("job_child.ts takes one JSON argument (it is started by reproduce --workers)");
-  const request = JSON.parse(argv[0]) as ChildRequest;
+  if (argv.length) throw new Error("job_child.ts takes no arguments: reproduce --workers starts it");
   const stop = stopOnSignals();
+  const sessions = new SessionCache();
+  let rest = "";
+  try {
+    for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop()!;
+      for (const line of lines.filter((l) => l.trim())) {
+        await serve(JSON.parse(line) as ChildRequest, stop.signal, sessions);
+        if (stop.signal.aborted) return stop.reason()!.exitCode;
+      }
+    }
+    return 0;
+  } finally {
+    await sessions.releaseAll();
+  }
+}
+
+async function serve(request: ChildRequest, stop: AbortSignal, sessions: SessionCache): Promise<void> {
   try {
     const outcome = await runJob(request.config, {
       out: request.out,
       resume: true,
-      stop: stop.signal,
+      stop,
+      sessions,
       resolvedOpt: request.resolvedOpt,
       onProgress: (p) => send({ progress: { step: p.step, steps: p.steps } }),
     });
     // stepMs is long and the pool does not read it.
     send({ outcome: { ...outcome, stepMs: [] } });
-    return 0;
   } catch (error) {
     send({ error: error instanceof Error ? error.message : String(error) });
-    return 1;
   }
 }
 

@@ -38,7 +38,7 @@ import { runTimingJob } from "../bench/timing_run.ts";
 import { intOption, runMain } from "./args.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 import { stopOnSignals } from "./stop.ts";
-import { runJobInChild } from "./job_pool.ts";
+import { JobPool } from "./job_pool.ts";
 import type { JobConfig } from "../contracts/job_config.ts";
 
 /**
@@ -63,7 +63,8 @@ expected wall time (idle 2-core machine) before it starts.
   --data-seed N      first data-order seed, varied apart from --seed (default: the data order follows --seed,
                      as in runs made without it); recorded in each manifest's seeds.data_seed
   --backend NAME     ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
-  --workers N        jobs trained at once, each in a process of its own (default ${DEFAULT_WORKERS}; webgpu: 1).
+  --workers N        jobs trained at once, in worker processes that keep their sessions from job to job
+                     (default ${DEFAULT_WORKERS}; webgpu: 1).
                      On 2 cores, 2 one-thread jobs do about 1.5x the steps of one 2-thread job. A timing
                      job runs alone; a job that needs another's fit waits for it
   --threads N        intra-op threads per run (default 1 with --workers > 1, else ${JOB_DEFAULTS.threads})
@@ -318,6 +319,7 @@ async function runJobsInto(
   const totalSteps = jobs.reduce((n, j) => n + fullConfig(j).steps, 0);
   const bar = new ProgressBar("reproduce", totalSteps, options.progress);
   const workers = options.workers ?? 1;
+  const pool = workers > 1 ? new JobPool(workers, options.stop) : undefined;
   const summaries = new Map<number, JobSummary>();
   // Steps of the finished jobs, and of each running one; the bar shows their sum.
   let doneSteps = 0;
@@ -334,7 +336,7 @@ async function runJobsInto(
     const status = (step: number) => `job ${index + 1}/${jobs.length} ${job.id} step ${step}/${config.steps}`;
     const summary = await jobSummary(job, config, dir, {
       ...options,
-      workers,
+      pool,
       fit: () => fitFileFor(job.fitFrom!, dirs, options.out),
       onProgress: (step) => progress(index, step, status(step)),
     });
@@ -361,13 +363,15 @@ async function runJobsInto(
     if (alone) await done;
   }
   await Promise.all(active);
+  await pool?.close();
   bar.finish();
   return [...summaries.entries()].sort(([a], [b]) => a - b).map(([, s]) => s);
 }
 
 /** How {@link jobSummary} runs a job. */
 interface JobRunOptions extends ReproduceJobsOptions {
-  workers: number;
+  /** The worker processes, when jobs train there. */
+  pool: JobPool | undefined;
   /** The path of the fit file of the job's `fitFrom` (written on demand). */
   fit(): Promise<string>;
   onProgress(step: number): void;
@@ -375,8 +379,7 @@ interface JobRunOptions extends ReproduceJobsOptions {
 
 /**
  * Runs one job (reusing a finished run, restarting an unfinished timing, resuming anything else) in this
- * process, or in a child process when `workers` > 1, and sums up how it went; an error becomes a "failed"
- * summary.
+ * process, or in a worker process of the pool, and sums up how it went; an error becomes a "failed" summary.
  */
 async function jobSummary(job: SuiteJob, config: JobConfig, dir: string, o: JobRunOptions): Promise<JobSummary> {
   try {
@@ -391,8 +394,8 @@ async function jobSummary(job: SuiteJob, config: JobConfig, dir: string, o: JobR
     if (!finished) {
       const resolvedOpt = job.fitFrom ? { fit: await o.fit() } : undefined;
       const onProgress = (p: { step: number }) => o.onProgress(p.step);
-      outcome = o.workers > 1
-        ? await runJobInChild({ config, out: dir, resolvedOpt }, { stop: o.stop, onProgress })
+      outcome = o.pool
+        ? await o.pool.run({ config, out: dir, resolvedOpt }, { onProgress })
         : await runJob(config, { out: dir, resume: true, stop: o.stop, resolvedOpt, onProgress });
     }
     return {

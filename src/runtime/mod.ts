@@ -20,6 +20,7 @@ export {
   type GraphOptimization,
 };
 export { DEADLINE_ENV, DeadlineError } from "./watchdog.ts";
+export { SessionCache } from "./session_cache.ts";
 
 /** Every backend name, in order of preference on a CPU machine. */
 export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];

@@ -149,7 +149,7 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     gpt: "nanogpt-tiny",
     gptModded: "nanogpt-tiny-modded",
     cnn: "cnn-tiny",
-    sweepSteps: 200,
+    sweepSteps: 160,
     cnnSweepSteps: 40,
     smoothnessSteps: 120,
     cnnSmoothnessSteps: 90,

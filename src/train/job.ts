@@ -7,7 +7,7 @@ import { makeWorkload } from "../models/presets.ts";
 import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
 import type { Optimizer } from "../optim/types.ts";
 import type { Workload } from "../models/types.ts";
-import { type GraphOptimization, openBackend, parseBackendName } from "../runtime/mod.ts";
+import { type GraphOptimization, openBackend, parseBackendName, type SessionCache } from "../runtime/mod.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { pathExists, writeFileAtomic } from "../trace/fs_util.ts";
@@ -85,6 +85,8 @@ export interface RunJobOptions {
   exportOnnx?: string;
   /** Stops the run cleanly before its next step (see TrainSetup.stop); the manifest says "interrupted". */
   stop?: AbortSignal;
+  /** Keeps the run's sessions for later runs of this process that build the same ones (worker processes). */
+  sessions?: SessionCache;
   /** Called with the routing table text and per-step progress (the CLI draws them). */
   onStart?(info: { dir: string; routing: string; resumedAt: number; start: JobOutcome["start"] }): void;
   onProgress?: Parameters<typeof train>[0]["onProgress"];
@@ -151,10 +153,11 @@ export async function runJob(input: JobInput, options: RunJobOptions = {}): Prom
   // Everything that can fail on bad input fails here, before a run directory exists.
   const prepared = await prepareJob(input, options.resolvedOpt);
   const { config } = prepared;
-  const backend = await openBackend(config.backend, {
+  const opened = await openBackend(config.backend, {
     threads: config.threads,
     graphOptimization: options.graphOptimization,
   });
+  const backend = options.sessions ? options.sessions.wrap(opened) : opened;
   const dir = options.out ?? await defaultRunDir(config);
   if (options.stop?.aborted) throw new Error(`stopped before the run started (${options.stop.reason})`);
   await Deno.mkdir(dirname(dir), { recursive: true });
