@@ -169,6 +169,35 @@ Deno.test("--workers 2: jobs train in child processes with the same trajectories
   }
 });
 
+Deno.test("--workers 2: a stop reaches the worker processes; their runs are interrupted, then resumed", async () => {
+  const out = await Deno.makeTempDir({ prefix: "lmo-reproduce-stop-" });
+  try {
+    const [uscion] = tinyJobs();
+    const jobs: SuiteJob[] = [0, 1].map((seed) => ({
+      id: `test/adamw/seed=${seed}`,
+      config: { ...uscion.config, optimizer: "adamw", smoothnessEvery: 0, steps: 800, seed, threads: 1, checkpointEvery: 50 },
+    }));
+    const stop = new AbortController();
+    const lines: string[] = [];
+    // Stop once both runs have a checkpoint to resume from.
+    const watcher = setInterval(async () => {
+      const dirs = await Promise.all(jobs.map((j) => runDirOf(out, j)));
+      try {
+        await Promise.all(dirs.map((d) => Deno.stat(checkpointPath(d))));
+        stop.abort("test");
+      } catch { /* not yet */ }
+    }, 200);
+    const first = await reproduceJobs(jobs, { out, print: (l) => lines.push(l), progress: false, workers: 2, stop: stop.signal });
+    clearInterval(watcher);
+    assert.deepEqual(first.map((s) => s.action), ["interrupted", "interrupted"], lines.join("\n"));
+    for (const s of first) assert.equal((await readManifest(s.dir)).status, "interrupted");
+    const second = await reproduceJobs(jobs, { out, print: () => {}, progress: false, workers: 2 });
+    assert.deepEqual(second.map((s) => [s.action, s.status]), [["resumed", "done"], ["resumed", "done"]]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
 Deno.test("a job list run twice: the second pass reuses every run; the dependent job gets the fit file", async () => {
   const out = await Deno.makeTempDir({ prefix: "lmo-reproduce-test-" });
   try {
