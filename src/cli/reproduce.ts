@@ -55,7 +55,7 @@ expected wall time (idle 2-core machine) before it starts.
 
   --scale S          ${
   SCALES.join(" | ")
-} (default tiny: about 28 minutes on an idle 2-core machine; small: about 2 hours; paper: GPUs)
+} (default tiny: 23 minutes measured on a 2-core machine; small: 78-88 minutes; paper: GPUs)
   --suite NAME       ${SUITES.map((s) => s.name).join(" | ")} | all (default all)
   --seeds N          seeds per job (default ${DEFAULT_SEEDS}, the fewest a verdict rests on; fewer give inconclusive
                      verdicts): seeds --seed .. --seed+N-1

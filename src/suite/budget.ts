@@ -23,10 +23,10 @@ export interface WorkloadCost {
 export const IDLE_COSTS: Readonly<Record<string, WorkloadCost>> = {
   "nanogpt-tiny": { stepS: 0.15, setupS: 1.2, pairS: { scion: 0.8, euclidean: 0.1 }, evalBatchS: 0.04 },
   "nanogpt-tiny-modded": { stepS: 0.16, setupS: 1.5, pairS: { scion: 0.8, euclidean: 0.1 }, evalBatchS: 0.04 },
-  "cnn-tiny": { stepS: 0.07, setupS: 1, pairS: { scion: 0.1, euclidean: 0.05 }, evalBatchS: 0.015 },
-  "nanogpt-mini": { stepS: 0.34, setupS: 1.5, pairS: { scion: 1, euclidean: 0.2 }, evalBatchS: 0.06 },
+  "cnn-tiny": { stepS: 0.065, setupS: 1, pairS: { scion: 0.1, euclidean: 0.05 }, evalBatchS: 0.015 },
+  "nanogpt-mini": { stepS: 0.4, setupS: 1.5, pairS: { scion: 1, euclidean: 0.2 }, evalBatchS: 0.06 },
   "nanogpt-mini-modded": { stepS: 0.43, setupS: 2, pairS: { scion: 1, euclidean: 0.2 }, evalBatchS: 0.07 },
-  "cnn-mini": { stepS: 0.116, setupS: 1.2, pairS: { scion: 0.2, euclidean: 0.1 }, evalBatchS: 0.03 },
+  "cnn-mini": { stepS: 0.11, setupS: 1.2, pairS: { scion: 0.2, euclidean: 0.1 }, evalBatchS: 0.03 },
 };
 
 /** Whether a config is a timing job's (its tags name the timed variants). */
