@@ -28,6 +28,17 @@ export type ChildMessage =
   | { outcome: JobOutcome }
   | { error: string };
 
+/** The lines of `stream` (decoded as UTF-8), the last one even without a newline. */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    yield* parts;
+  }
+  if (rest) yield rest;
+}
+
 function send(message: ChildMessage): void {
   console.log(CHILD_MARK + JSON.stringify(message));
 }
@@ -37,15 +48,11 @@ export async function main(argv: string[]): Promise<number> {
   if (argv.length) throw new Error("job_child.ts takes no arguments: reproduce --workers starts it");
   const stop = stopOnSignals();
   const sessions = new SessionCache();
-  let rest = "";
   try {
-    for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-      const lines = (rest + chunk).split("\n");
-      rest = lines.pop()!;
-      for (const line of lines.filter((l) => l.trim())) {
-        await serve(JSON.parse(line) as ChildRequest, stop.signal, sessions);
-        if (stop.signal.aborted) return stop.reason()!.exitCode;
-      }
+    for await (const line of lines(Deno.stdin.readable)) {
+      if (!line.trim()) continue;
+      await serve(JSON.parse(line) as ChildRequest, stop.signal, sessions);
+      if (stop.signal.aborted) return stop.reason()!.exitCode;
     }
     return 0;
   } finally {

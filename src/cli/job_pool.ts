@@ -4,7 +4,7 @@
  * 2-thread process (the small models' intra-op parallelism is poor), and one process cannot overlap two jobs
  * itself: onnxruntime-node's run holds the JavaScript thread (docs/design.md, "Workers").
  */
-import { type ChildMessage, type ChildRequest, CHILD_MARK } from "./job_child.ts";
+import { type ChildMessage, type ChildRequest, CHILD_MARK, lines } from "./job_child.ts";
 import type { JobOutcome } from "../train/job.ts";
 
 /** Options of {@link JobPool.run}. */
@@ -132,13 +132,7 @@ export class JobPool {
   }
 }
 
-/** Calls `each` with every line of `stream` (decoded as UTF-8). */
+/** Calls `each` with every line of `stream`. */
 async function forEachLine(stream: ReadableStream<Uint8Array>, each: (line: string) => void): Promise<void> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const lines = (rest + chunk).split("\n");
-    rest = lines.pop()!;
-    lines.forEach(each);
-  }
-  if (rest) each(rest);
+  for await (const line of lines(stream)) each(line);
 }

@@ -252,15 +252,15 @@ export function bestLrLoss(points: readonly SweepPoint[]): number[] {
 
 /**
  * Why the sweeps of `names` cannot decide a claim: the best runs (median over seeds at the best LR) that end
- * above the initial plateau of the runs' corpus ({@link TEXT_PLATEAU}); undefined when all left it, or when
- * the runs read another corpus (no plateau known).
+ * above the initial plateau of the corpus that `run`, one of the sweep runs, read ({@link TEXT_PLATEAU});
+ * undefined when all left it, or when the runs read another corpus (no plateau known).
  */
 function plateauCaveat(
-  runs: readonly RunRecord[],
+  run: RunRecord,
   sweeps: Record<string, SweepPoint[]>,
   names: readonly string[],
 ): string | undefined {
-  const data = (runs[0]?.manifest.resolved as { data?: { corpus?: { name?: string }; tokenizer?: string } })?.data;
+  const data = (run.manifest.resolved as { data?: { corpus?: { name?: string }; tokenizer?: string } })?.data;
   if (data?.corpus?.name !== TEXT_PLATEAU.corpus || data.tokenizer !== TEXT_PLATEAU.tokenizer) return undefined;
   const stuck = names.flatMap((n) => {
     const best = sweeps[n] ? bestLrLoss(sweeps[n]) : [];
@@ -293,8 +293,7 @@ function onSweeps(
       )!;
       const steps = run.config.steps;
       const at = horizon === "half" ? ` (judged at step ${Math.floor(steps / 2)}, half the horizon)` : "";
-      const sweepRuns = input.runs.filter((r) => r.config.suite === "lr-sweep" && r.config.workload === input.settings.gpt);
-      const undecidable = plateauCaveat(sweepRuns, sweeps, names);
+      const undecidable = plateauCaveat(run, sweeps, names);
       return {
         scale: input.scale,
         setting: `${input.settings.gpt} LR sweep, ${steps} steps${at}`,
