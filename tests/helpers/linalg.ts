@@ -6,7 +6,6 @@
  * written here independently of the graph code.
  */
 import { NS5_COEFFICIENTS, POLAR_EXPRESS_COEFFICIENTS } from "../../src/optim/polar.ts";
-import { symmetricEigen as symmetricEigenOf } from "../../src/smoothness/linalg.ts";
 
 /** A dense row-major matrix. */
 export interface Mat {
@@ -108,9 +107,53 @@ export function quinticScalar(
   return coefficients.reduce((x, [a, b, c]) => a * x + b * x ** 3 + c * x ** 5, s);
 }
 
-/** Eigen-decomposition of a symmetric matrix (src/smoothness/linalg.ts): values and column eigenvectors. */
+/**
+ * Eigenvalues (and, when asked, column eigenvectors, row-major n x n) of a symmetric n x n matrix given
+ * row-major, by cyclic Jacobi rotations. The input is not modified.
+ */
+function jacobiEigen(
+  input: ArrayLike<number>,
+  n: number,
+  withVectors = false,
+  tol = 1e-14,
+): { values: Float64Array; vectors: Float64Array | null } {
+  const a = Float64Array.from(input);
+  const v = withVectors ? new Float64Array(n * n) : null;
+  if (v) for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  const rotate = (m: Float64Array, i: number, j: number, c: number, s: number) => {
+    const x = m[i];
+    const y = m[j];
+    m[i] = c * x - s * y;
+    m[j] = s * x + c * y;
+  };
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    let diag = 0;
+    for (let i = 0; i < n; i++) {
+      diag += a[i * n + i] ** 2;
+      for (let j = i + 1; j < n; j++) off += a[i * n + j] ** 2;
+    }
+    if (off <= tol * tol * diag || off === 0) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q];
+        if (apq === 0) continue;
+        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) rotate(a, k * n + p, k * n + q, c, s);
+        for (let k = 0; k < n; k++) rotate(a, p * n + k, q * n + k, c, s);
+        if (v) for (let k = 0; k < n; k++) rotate(v, k * n + p, k * n + q, c, s);
+      }
+    }
+  }
+  return { values: Float64Array.from({ length: n }, (_, i) => a[i * n + i]), vectors: v };
+}
+
+/** Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations: values and column eigenvectors. */
 export function symmetricEigen(a: Mat): { values: number[]; vectors: Mat } {
-  const { values, vectors } = symmetricEigenOf(a.data, a.rows, true, 1e-16);
+  const { values, vectors } = jacobiEigen(a.data, a.rows, true, 1e-16);
   return { values: Array.from(values), vectors: { rows: a.rows, cols: a.rows, data: vectors! } };
 }
 
