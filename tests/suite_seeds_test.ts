@@ -3,6 +3,8 @@
  * order varies alone (the initialisation stays) while a run without a data seed keeps its trajectory.
  */
 import assert from "node:assert/strict";
+import { commandJobs, parseReproduceArgs, seedsText } from "../src/cli/reproduce.ts";
+import { SCALE_SETTINGS } from "../src/suite/scales.ts";
 import { DEFAULT_SEEDS, seedFields, seedLabel, seedList } from "../src/suite/seeds.ts";
 import { readColumns } from "../src/trace/arrow_read.ts";
 import { readManifest } from "../src/trace/run_dir.ts";
@@ -59,3 +61,33 @@ Deno.test("a data seed varies the data order alone; without one the data order f
     assert.notEqual(otherData.manifest.seeds.data, plain.manifest.seeds.data);
     assert.equal(otherInitSameData.manifest.seeds.data, plain.manifest.seeds.data);
   }));
+
+Deno.test("reproduce seeds: each suite's default at the scale unless --seeds N is given for all", async () => {
+  const seedsBySuite = async (argv: string[]) => {
+    const counts: Record<string, Set<number>> = {};
+    for (const job of await commandJobs(parseReproduceArgs(argv)!)) {
+      (counts[job.config.suite!] ??= new Set()).add(job.config.seed!);
+    }
+    return Object.fromEntries(Object.entries(counts).map(([suite, seeds]) => [suite, seeds.size]));
+  };
+  const small = SCALE_SETTINGS.small.gluonSeeds;
+  assert.ok(small > DEFAULT_SEEDS);
+  assert.deepEqual(await seedsBySuite(["--scale", "small"]), {
+    "gluon-smoothness": small,
+    "lr-sweep": DEFAULT_SEEDS,
+    "gluon-vs-tuned": small,
+    "step-time": 1,
+  });
+  assert.deepEqual(await seedsBySuite(["--scale", "small", "--seeds", "2"]), {
+    "gluon-smoothness": 2,
+    "lr-sweep": 2,
+    "gluon-vs-tuned": 2,
+    "step-time": 1,
+  });
+  assert.equal(
+    seedsText(parseReproduceArgs(["--scale", "small"])!),
+    `${DEFAULT_SEEDS} seeds (gluon-smoothness: ${small}, gluon-vs-tuned: ${small})`,
+  );
+  assert.equal(seedsText(parseReproduceArgs(["--scale", "tiny"])!), `${DEFAULT_SEEDS} seeds`);
+  assert.equal(seedsText(parseReproduceArgs(["--seeds", "4", "--scale", "small"])!), "4 seeds");
+});

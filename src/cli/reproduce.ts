@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { selectSuites, SUITES } from "../suite/definitions/mod.ts";
-import { PAPER_TEXT_DATA } from "../suite/scales.ts";
+import { PAPER_TEXT_DATA, SCALE_SETTINGS } from "../suite/scales.ts";
 import { makeWorkload } from "../models/presets.ts";
 import { assembleReport, loadRuns, verdictTableText } from "../report/assemble.ts";
 import { type Scale, SCALES } from "../suite/scales.ts";
@@ -19,7 +19,7 @@ import { type BackendName, BACKENDS, parseBackendName } from "../runtime/mod.ts"
 import { fitRun, writeFitFile } from "../smoothness/run_fit.ts";
 import { expandSuites, fullConfig, jobLines, parseShard, type Shard, shardJobs } from "../suite/jobs.ts";
 import { estimateBudget } from "../suite/budget.ts";
-import { DEFAULT_SEEDS, seedList } from "../suite/seeds.ts";
+import { DEFAULT_SEEDS, seedList, suiteSeedCount } from "../suite/seeds.ts";
 import { maxExtensionJobs, type SweepOutcome, withExtensions } from "../suite/sweep.ts";
 import type { SuiteJob } from "../suite/types.ts";
 import { readColumns } from "../trace/arrow_read.ts";
@@ -57,8 +57,8 @@ expected wall time (idle 2-core machine) before it starts.
   SCALES.join(" | ")
 } (default tiny: 23 minutes measured on a 2-core machine; small: 78-88 minutes; paper: GPUs)
   --suite NAME       ${SUITES.map((s) => s.name).join(" | ")} | all (default all)
-  --seeds N          seeds per job (default ${DEFAULT_SEEDS}, the fewest a verdict rests on; fewer give inconclusive
-                     verdicts): seeds --seed .. --seed+N-1
+  --seeds N          seeds per job of every suite: --seed .. --seed+N-1 (default ${DEFAULT_SEEDS}, the fewest a verdict
+                     rests on, and ${SCALE_SETTINGS.small.gluonSeeds} for the Gluon suites at small scale; fewer give inconclusive verdicts)
   --seed N           first master (initialisation) seed (default 0)
   --data-seed N      first data-order seed, varied apart from --seed (default: the data order follows --seed,
                      as in runs made without it); recorded in each manifest's seeds.data_seed
@@ -94,7 +94,8 @@ ${SUITES.map((s) => `  ${s.name}: ${s.description}`).join("\n")}`;
 export interface ReproduceArgs {
   scale: Scale;
   suite: string;
-  seeds: number;
+  /** `--seeds N`; undefined: each suite's default at the scale (src/suite/seeds.ts suiteSeedCount). */
+  seeds: number | undefined;
   seed: number;
   dataSeed: number | undefined;
   backend: BackendName;
@@ -114,7 +115,7 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
     options: {
       scale: { type: "string", default: "tiny" },
       suite: { type: "string", default: "all" },
-      seeds: { type: "string", default: String(DEFAULT_SEEDS) },
+      seeds: { type: "string" },
       seed: { type: "string", default: "0" },
       "data-seed": { type: "string" },
       backend: { type: "string", default: JOB_DEFAULTS.backend },
@@ -145,7 +146,7 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
   return {
     scale,
     suite: values.suite,
-    seeds: intOption("seeds", values.seeds)!,
+    seeds: intOption("seeds", values.seeds),
     seed: intOption("seed", values.seed)!,
     dataSeed: intOption("data-seed", values["data-seed"]),
     backend: parseBackendName(values.backend),
@@ -158,13 +159,27 @@ export function parseReproduceArgs(argv: string[]): ReproduceArgs | null {
   };
 }
 
+/** The seeds per job of the selected suites, e.g. `3 seeds` or `3 seeds (gluon-smoothness: 5)`. */
+export function seedsText(args: ReproduceArgs): string {
+  const counts = selectSuites(args.suite).map((s) => ({
+    name: s.name,
+    n: suiteSeedCount(s, args.scale, args.seeds),
+  }));
+  const common = counts.every((c) => c.n === counts[0].n) ? counts[0].n : DEFAULT_SEEDS;
+  const others = counts.filter((c) => c.n !== common).map((c) => `${c.name}: ${c.n}`);
+  return `${common} seeds${others.length ? ` (${others.join(", ")})` : ""}`;
+}
+
 /**
  * The jobs of the command line: the suites expanded at the scale and seeds, with the backend, threads and
  * (for language-model jobs) data of the command line.
  */
 export async function commandJobs(args: ReproduceArgs): Promise<SuiteJob[]> {
-  const seeds = seedList(args.seeds, args.seed, args.dataSeed);
-  const jobs = await expandSuites(selectSuites(args.suite), args.scale, seeds);
+  const jobs = await expandSuites(
+    selectSuites(args.suite),
+    args.scale,
+    (suite) => seedList(suiteSeedCount(suite, args.scale, args.seeds), args.seed, args.dataSeed),
+  );
   return jobs.map((job) => {
     const text = args.data !== undefined &&
       makeWorkload(job.config.workload, job.config.model).kind === "text";
@@ -381,7 +396,12 @@ interface JobRunOptions extends ReproduceJobsOptions {
  * Runs one job (reusing a finished run, restarting an unfinished timing, resuming anything else) in this
  * process, or in a worker process of the pool, and sums up how it went; an error becomes a "failed" summary.
  */
-async function jobSummary(job: SuiteJob, config: JobConfig, dir: string, o: JobRunOptions): Promise<JobSummary> {
+async function jobSummary(
+  job: SuiteJob,
+  config: JobConfig,
+  dir: string,
+  o: JobRunOptions,
+): Promise<JobSummary> {
   try {
     const finished = await finishedRun(dir);
     if (!finished && job.timing) {
@@ -407,7 +427,15 @@ async function jobSummary(job: SuiteJob, config: JobConfig, dir: string, o: JobR
       wallS: outcome?.wallS ?? finished!.wall_s ?? 0,
     };
   } catch (error) {
-    return { id: job.id, dir, action: "failed", status: "failed", valLoss: null, wallS: 0, error: (error as Error).message };
+    return {
+      id: job.id,
+      dir,
+      action: "failed",
+      status: "failed",
+      valLoss: null,
+      wallS: 0,
+      error: (error as Error).message,
+    };
   }
 }
 
@@ -456,7 +484,9 @@ async function budgetLine(jobs: readonly SuiteJob[], out: string, workers: numbe
     ? `, plus up to ${formatDuration(extra.seconds)} for up to ${extension.length} LR-extension job(s)`
     : "";
   return `expected wall time about ${formatDuration(base.seconds)} on an idle 2-core machine with ` +
-    `${workers} worker(s) for ${pending.length} job(s) to run (${jobs.length - pending.length} finished)${unmeasured}${more}`;
+    `${workers} worker(s) for ${pending.length} job(s) to run (${
+      jobs.length - pending.length
+    } finished)${unmeasured}${more}`;
 }
 
 /**
@@ -494,7 +524,9 @@ export async function main(argv: string[], print: (line: string) => void = conso
   const jobs = jobsWithDependencies(all, mine);
   const shardText = args.shard ? ` (shard ${args.shard.index}/${args.shard.count} of ${all.length})` : "";
   print(
-    `reproduce: ${mine.length} jobs${shardText}, ${args.scale} scale, suite ${args.suite}, ${args.seeds} seeds, ` +
+    `reproduce: ${mine.length} jobs${shardText}, ${args.scale} scale, suite ${args.suite}, ${
+      seedsText(args)
+    }, ` +
       `-> ${args.out}`,
   );
   if (jobs.length > mine.length) {
@@ -511,7 +543,9 @@ export async function main(argv: string[], print: (line: string) => void = conso
     if (!todo.length) break;
     if (round > 0) print(`LR grid extension round ${round}: ${todo.length} job(s) beyond open basin edges`);
     todo.forEach((j) => ran.add(j.id));
-    summaries.push(...await reproduceJobs(todo, { out: args.out, print, stop: stop.signal, workers: args.workers }));
+    summaries.push(
+      ...await reproduceJobs(todo, { out: args.out, print, stop: stop.signal, workers: args.workers }),
+    );
   }
   const why = stop.reason();
   if (why) {
@@ -546,7 +580,7 @@ export async function main(argv: string[], print: (line: string) => void = conso
       config: {
         scale: args.scale,
         suite: args.suite,
-        seeds: args.seeds,
+        seeds: seedsText(args),
         seed: args.seed,
         data_seed: args.dataSeed ?? "follows seed",
         backend: args.backend,

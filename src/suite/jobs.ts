@@ -35,19 +35,21 @@ export function fullConfig(job: SuiteJob): JobConfig {
 }
 
 /**
- * The jobs of the suites in order. A job that several suites share (same id) is kept once, where it first
- * appears; the same id with a different config is an error, as is a dependency that does not come earlier.
+ * The jobs of the suites in order, each suite over `seeds` (or over the seeds `seeds(suite)` gives it). A
+ * job that several suites share (same id) is kept once, where it first appears; the same id with a
+ * different config is an error, as is a dependency that does not come earlier.
  */
 export async function expandSuites(
   suites: readonly Suite[],
   scale: Scale,
-  seeds: readonly JobSeed[],
+  seeds: readonly JobSeed[] | ((suite: Suite) => readonly JobSeed[]),
 ): Promise<SuiteJob[]> {
-  if (!seeds.length) throw new Error("a suite needs at least one seed (--seeds N, N >= 1)");
   const seen = new Map<string, string>();
   const jobs: SuiteJob[] = [];
   for (const s of suites) {
-    for (const raw of s.jobs(scale, seeds)) {
+    const suiteSeeds = typeof seeds === "function" ? seeds(s) : seeds;
+    if (!suiteSeeds.length) throw new Error("a suite needs at least one seed (--seeds N, N >= 1)");
+    for (const raw of s.jobs(scale, suiteSeeds)) {
       const job = { ...raw, config: { suite: s.name, ...raw.config } };
       const hash = await configHash(fullConfig(job));
       const earlier = seen.get(job.id);
@@ -78,7 +80,12 @@ export async function jobLines(jobs: readonly SuiteJob[]): Promise<string[]> {
   return await Promise.all(jobs.map(async (j, position) => {
     const config = fullConfig(j);
     const { record } = stepSizes(makeWorkload(config.workload, config.model), config.accum ?? 1);
-    return JSON.stringify({ position, id: j.id, suite: config.suite, config_hash: await configHash(config), seed: config.seed,
+    return JSON.stringify({
+      position,
+      id: j.id,
+      suite: config.suite,
+      config_hash: await configHash(config),
+      seed: config.seed,
       ...(config.dataSeed === undefined ? {} : { data_seed: config.dataSeed }),
       ...record,
     });

@@ -1,6 +1,7 @@
 /**
  * What each scale means for the suites (DESIGN.md decision 6: a scale changes sizes, steps and grids,
- * never code paths). Every job runs over 3 seeds by default (src/suite/seeds.ts). `tiny` is sized so that
+ * never code paths). Every job runs over 3 seeds by default, the Gluon suites' over `gluonSeeds`
+ * (src/suite/seeds.ts). `tiny` is sized so that
  * the default `deno task reproduce` finishes within 30 minutes on an idle 2-core machine; `small` within
  * 2.5 hours on one (measured: docs/results-small.md); `paper` is the papers' own configurations, for GPUs.
  * `reproduce` prints the estimate of its job list first (src/suite/budget.ts holds the per-step costs).
@@ -36,7 +37,7 @@
  * after 40 steps: AdamW 1.82, MuonAdam 1.80, Scion 1.26, MuonMax 1.76, MuonAdam-Momo 1.80, MuonMax-Momo 1.76
  * (at 100 steps: 1.65, 1.57, 0.69, 1.60, 1.57, 1.60), all at least 0.47 nats below it. So the CNN keeps 40.
  *
- * Budgets (idle 2-core machine, 3 seeds, the default 2 workers of 1 thread each; per-step and per-job costs
+ * Budgets (idle 2-core machine, 3 seeds (5 for small's Gluon suites), the default 2 workers of 1 thread each; per-step and per-job costs
  * of one worker in src/suite/budget.ts, read off the steps tables of full runs). The arithmetic is the one
  * `reproduce` prints before it starts; the measured end-to-end wall times are what the README states.
  *
@@ -50,7 +51,7 @@
  * | tiny  | step-time        | 1    | 3 x 32  | alone: about 20 s                                     |
  * | small | lr-sweep (GPT)   | 72   | 240     | 72 x (240 x 0.4 + 1.5 + 10 x 8 x 0.06) = 7370         |
  * | small | lr-sweep (CNN)   | 72   | 100     | 72 x (100 x 0.11 + 1.2 + 10 x 8 x 0.03) = 1050        |
- * | small | gluon-smoothness | 12   | 200/100 | 3 x (3 x (200 x 0.43 + 3 + 4 x 8 x 0.07) + 15) = 870  |
+ * | small | gluon-smoothness | 20   | 200/100 | 5 x (3 x (200 x 0.43 + 3 + 4 x 8 x 0.07) + 15) = 1450 |
  *
  * Measured (per worker, median step of the steps tables): nanogpt-tiny 0.145 s (AdamW 0.103), cnn-tiny
  * 0.063 s, nanogpt-mini 0.41 s, cnn-mini 0.108 s; a tiny LM sweep job 25 s, a small one 74 s. The tiny
@@ -99,6 +100,11 @@ export interface ScaleSettings {
   /** Training steps of one smoothness run (language model, CNN). */
   smoothnessSteps: number;
   cnnSmoothnessSteps: number;
+  /**
+   * Seeds per job of the Gluon suites (gluon-smoothness, gluon-vs-tuned) when `--seeds` is not given. Their
+   * claims are ratios and maxima of fitted constants, which vary more between seeds than final losses do.
+   */
+  gluonSeeds: number;
   /** Smoothness pairs every this many steps (the Gluon NanoGPT run: 50; CNN: 2). */
   smoothnessEvery: number;
   cnnSmoothnessEvery: number;
@@ -146,6 +152,7 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     cnnSweepSteps: 40,
     smoothnessSteps: 120,
     cnnSmoothnessSteps: 90,
+    gluonSeeds: 3,
     smoothnessEvery: 10,
     cnnSmoothnessEvery: 3,
     lrFactors: TINY_LR_FACTORS,
@@ -167,6 +174,7 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     cnnSweepSteps: 100,
     smoothnessSteps: 200,
     cnnSmoothnessSteps: 100,
+    gluonSeeds: 5,
     smoothnessEvery: 20,
     cnnSmoothnessEvery: 4,
     lrFactors: TINY_LR_FACTORS,
@@ -189,6 +197,7 @@ export const SCALE_SETTINGS: Record<Scale, ScaleSettings> = {
     smoothnessSteps: 5000,
     // Gluon's full-batch CNN run: 80 epochs = 80 steps (papers.md, Gluon CNN).
     cnnSmoothnessSteps: 80,
+    gluonSeeds: 3,
     smoothnessEvery: 50,
     cnnSmoothnessEvery: 2,
     lrFactors: [1 / 10, 0.3, 1, 3, 10, 30],

@@ -1,10 +1,12 @@
 /**
  * The seeds of a suite's jobs (issue 14): every comparative claim is judged over at least
- * {@link DEFAULT_SEEDS} seeds. Seed i of a job initialises with `seed + i`; its data order follows the
- * same number unless a data seed is given, then `dataSeed + i`, so a user can vary the initialisation or
- * the data order alone. Without a data seed a job's config, hash and trajectory are what they were before
+ * {@link DEFAULT_SEEDS} seeds; a suite may default to more at a scale (`Suite.defaultSeeds`). Seed i of a
+ * job initialises with `seed + i`; its data order follows the same number unless a data seed is given, then
+ * `dataSeed + i`, so a user can vary the initialisation or the data order alone. Without a data seed a job's config, hash and trajectory are what they were before
  * data seeds existed.
  */
+import type { Scale } from "./scales.ts";
+import type { Suite } from "./types.ts";
 
 /** The seeds of one job: the master (initialisation) seed and, when given apart, the data-order seed. */
 export interface JobSeed {
@@ -14,6 +16,14 @@ export interface JobSeed {
 
 /** Seeds per job by default: the fewest a verdict may rest on. */
 export const DEFAULT_SEEDS = 3;
+
+/**
+ * Seeds per job of a suite at a scale: `given` (`--seeds N`) for every suite, otherwise the suite's own
+ * default at that scale, otherwise {@link DEFAULT_SEEDS}.
+ */
+export function suiteSeedCount(suite: Suite, scale: Scale, given?: number): number {
+  return given ?? suite.defaultSeeds?.(scale) ?? DEFAULT_SEEDS;
+}
 
 /** `count` job seeds starting at `seed` (and at `dataSeed`, when given). */
 export function seedList(count: number, seed = 0, dataSeed?: number): JobSeed[] {

@@ -37,6 +37,8 @@ export interface Suite {
   description: string;
   /** The jobs at a scale, one per seed of `seeds` (see ./seeds.ts) for each experiment. */
   jobs(scale: Scale, seeds: readonly JobSeed[]): SuiteJob[];
+  /** Seeds per job at a scale when `--seeds` is not given (default DEFAULT_SEEDS of ./seeds.ts). */
+  defaultSeeds?(scale: Scale): number;
 }
 
 /** A timed variant of a timing job: the name claims use, the optimizer preset and its overrides. */

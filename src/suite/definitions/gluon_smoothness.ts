@@ -36,6 +36,7 @@ export const gluonSmoothness: Suite = {
   name: "gluon-smoothness",
   description: "Layer-wise (L0, L1)-smoothness along uScion and AdamW trajectories of the modded NanoGPT " +
     "(Scion and Euclidean norms) and of the CNN; per-layer fits, hidden/embedding L1 ratio, predicted vs used radii.",
+  defaultSeeds: (scale) => SCALE_SETTINGS[scale].gluonSeeds,
   jobs(scale, seeds) {
     const s = SCALE_SETTINGS[scale];
     const jobs: SuiteJob[] = [];

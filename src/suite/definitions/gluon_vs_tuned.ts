@@ -12,6 +12,7 @@ export const gluonVsTuned: Suite = {
   name: "gluon-vs-tuned",
   description:
     "Gluon with radii from the fitted (L0, L1) against uScion with tuned radii, same model, data and steps.",
+  defaultSeeds: (scale) => SCALE_SETTINGS[scale].gluonSeeds,
   jobs(scale, seeds) {
     const s = SCALE_SETTINGS[scale];
     const jobs: SuiteJob[] = [];
