@@ -4,9 +4,10 @@ The same models as lmo-bench's workloads, trained with AdamW or with Muon (Kelle
 momentum 0.95, 5 Newton-Schulz quintic steps, sqrt(max(1, rows/cols)) scale, AdamW on the other parameters,
 as MuonWithAuxAdam; conv kernels are flattened to [out, in*k*k] for Newton-Schulz).
 
-- nanogpt-*: GPT-2 flavour (learned positions, LayerNorm with gains and no biases, separate q/k/v
-  projections, tanh-GELU MLP of width 4d, tied embedding and head); `--width` and `--heads` override the
-  preset (the scaling table).
+- nanogpt-*: GPT-2 flavour (learned positions, LayerNorm with gains, separate q/k/v projections, tanh-GELU
+  MLP of width 4d, tied embedding and head; biases in the linear layers and LayerNorms only where the preset
+  has them: nanogpt-124m, GPT-2's vocabulary of 50257); `--width` and `--heads` override the preset (the
+  scaling table), `--batch` its batch (nanogpt-124m at batch 2 and 8).
 - cnn-*: airbench's CifarNet as lmo-bench's cnn.ts builds it (conv 2x2 whitening with a bias -> GELU; three
   groups of conv 3x3 -> MaxPool 2 -> BatchNorm (bias only) -> GELU -> conv 3x3 -> BatchNorm -> GELU; global
   max; head without bias times 1/width) on 1x28x28 images.
@@ -29,25 +30,26 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def layer_norm(d):
-    """LayerNorm with a gain and no bias (torch 1.13 has no bias=False)."""
+def layer_norm(d, bias=False):
+    """LayerNorm with a gain, and a bias only when asked (torch 1.13 has no bias=False)."""
     m = nn.LayerNorm(d)
-    m.register_parameter("bias", None)
+    if not bias:
+        m.register_parameter("bias", None)
     return m
 
 
 class Block(nn.Module):
-    def __init__(self, d, heads):
+    def __init__(self, d, heads, bias=False):
         super().__init__()
         self.heads = heads
-        self.ln_1 = layer_norm(d)
-        self.c_q = nn.Linear(d, d, bias=False)
-        self.c_k = nn.Linear(d, d, bias=False)
-        self.c_v = nn.Linear(d, d, bias=False)
-        self.c_proj = nn.Linear(d, d, bias=False)
-        self.ln_2 = layer_norm(d)
-        self.c_fc = nn.Linear(d, 4 * d, bias=False)
-        self.mlp_proj = nn.Linear(4 * d, d, bias=False)
+        self.ln_1 = layer_norm(d, bias)
+        self.c_q = nn.Linear(d, d, bias=bias)
+        self.c_k = nn.Linear(d, d, bias=bias)
+        self.c_v = nn.Linear(d, d, bias=bias)
+        self.c_proj = nn.Linear(d, d, bias=bias)
+        self.ln_2 = layer_norm(d, bias)
+        self.c_fc = nn.Linear(d, 4 * d, bias=bias)
+        self.mlp_proj = nn.Linear(4 * d, d, bias=bias)
 
     def forward(self, x):
         b, t, d = x.shape
@@ -63,12 +65,12 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    def __init__(self, vocab=65, layers=4, heads=4, d=128, ctx=64):
+    def __init__(self, vocab=65, layers=4, heads=4, d=128, ctx=64, bias=False):
         super().__init__()
         self.wte = nn.Embedding(vocab, d)
         self.wpe = nn.Embedding(ctx, d)
-        self.h = nn.ModuleList([Block(d, heads) for _ in range(layers)])
-        self.ln_f = layer_norm(d)
+        self.h = nn.ModuleList([Block(d, heads, bias) for _ in range(layers)])
+        self.ln_f = layer_norm(d, bias)
         # GPT-2 init, as lmo-bench's gpt2 flavour: N(0, 0.02^2), residual projections N(0, (0.02/sqrt(2L))^2).
         for name, p in self.named_parameters():
             if p.ndim == 2:
@@ -116,22 +118,26 @@ class CifarNet(nn.Module):
 GPT_PRESETS = {
     "nanogpt-tiny": dict(layers=4, heads=4, d=128, ctx=64, batch=12),
     "nanogpt-small": dict(layers=6, heads=6, d=384, ctx=256, batch=32),
+    "nanogpt-124m": dict(layers=12, heads=12, d=768, ctx=1024, batch=64, vocab=50257, bias=True),
 }
 CNN_PRESETS = {"cnn-tiny": dict(widths=(8, 16, 16), batch=64), "cnn-small": dict(widths=(32, 64, 64), batch=256)}
 
 
-def make_workload(name, width=None, heads=None, vocab=65):
+def make_workload(name, width=None, heads=None, batch=None):
     """(model, inputs, targets, items per step) of a preset, with a fixed random batch."""
     if name in GPT_PRESETS:
         c = dict(GPT_PRESETS[name])
         c["d"] = width or c["d"]
         c["heads"] = heads or c["heads"]
-        model = GPT(vocab=vocab, layers=c["layers"], heads=c["heads"], d=c["d"], ctx=c["ctx"])
+        c["batch"] = batch or c["batch"]
+        vocab = c.get("vocab", 65)
+        model = GPT(vocab=vocab, layers=c["layers"], heads=c["heads"], d=c["d"], ctx=c["ctx"], bias=c.get("bias", False))
         x = torch.randint(0, vocab, (c["batch"], c["ctx"]))
         y = torch.randint(0, vocab, (c["batch"], c["ctx"]))
         return model, x, y, c["batch"] * c["ctx"]
     if name in CNN_PRESETS:
-        c = CNN_PRESETS[name]
+        c = dict(CNN_PRESETS[name])
+        c["batch"] = batch or c["batch"]
         model = CifarNet(c["widths"])
         return model, torch.randn(c["batch"], 1, 28, 28), torch.randint(0, 10, (c["batch"],)), c["batch"]
     raise SystemExit(f"unknown workload {name}; valid: {', '.join([*GPT_PRESETS, *CNN_PRESETS])}")
@@ -177,9 +183,9 @@ def make_optimizers(model, name):
     return [Muon(hidden), torch.optim.AdamW(rest, lr=3e-4, betas=(0.9, 0.95), eps=1e-10, weight_decay=0)]
 
 
-def bench(workload, name, steps, width, heads):
+def bench(workload, name, steps, width, heads, batch):
     torch.manual_seed(0)
-    model, x, y, items = make_workload(workload, width, heads)
+    model, x, y, items = make_workload(workload, width, heads, batch)
     opts = make_optimizers(model, name)
     step_ms, fb_ms = [], []
     for i in range(steps + 3):
@@ -202,6 +208,7 @@ def bench(workload, name, steps, width, heads):
         "threads": torch.get_num_threads(),
         "workload": workload,
         "width": width,
+        "batch": batch,
         "optimizer": name,
         "median_ms": median,
         "min_ms": min(step_ms),
@@ -220,10 +227,16 @@ def main():
     ap.add_argument("--workload", default="nanogpt-tiny")
     ap.add_argument("--width", type=int, help="nanogpt width override (the scaling table)")
     ap.add_argument("--heads", type=int, help="nanogpt heads override")
+    ap.add_argument("--batch", type=int, help="batch override (the 124m row: 2 and 8)")
+    ap.add_argument("--count-params", action="store_true", help="print the trainable parameter count and exit")
     args = ap.parse_args()
+    if args.count_params:
+        model = make_workload(args.workload, args.width, args.heads, args.batch)[0]
+        print(json.dumps({"workload": args.workload, "params": sum(p.numel() for p in model.parameters() if p.requires_grad)}))
+        return
     torch.set_num_threads(args.threads)
     for name in args.optimizers.split(","):
-        row = bench(args.workload, name, args.steps, args.width, args.heads)
+        row = bench(args.workload, name, args.steps, args.width, args.heads, args.batch)
         row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(row), flush=True)
 

@@ -5,7 +5,20 @@
  */
 
 /** The workloads the reference builds. */
-export const TORCH_WORKLOADS: readonly string[] = ["nanogpt-tiny", "nanogpt-small", "cnn-tiny", "cnn-small"];
+export const TORCH_WORKLOADS: readonly string[] = [
+  "nanogpt-tiny",
+  "nanogpt-small",
+  "nanogpt-124m",
+  "cnn-tiny",
+  "cnn-small",
+];
+
+/** Workload overrides the reference takes: a nanogpt's width and heads (the scaling table), any batch. */
+export interface TorchModel {
+  width?: number;
+  heads?: number;
+  batch?: number;
+}
 
 /** Our optimizer presets the reference implements, by their PyTorch name. */
 export const TORCH_OPTIMIZERS: Readonly<Record<string, string>> = { adamw: "adamw", muon: "muon" };
@@ -30,13 +43,13 @@ export interface TorchComparison {
 
 const SCRIPT = new URL("../../benchmarks/reference/torch_reference.py", import.meta.url).pathname;
 
-/** Runs the reference once: one row per optimizer. `model` may set `width` and `heads` of a nanogpt. */
+/** Runs the reference once: one row per optimizer, with the workload overrides of `model`. */
 export async function runTorchReference(
   workload: string,
   optimizers: readonly string[],
   threads: number,
   steps: number,
-  model: { width?: number; heads?: number } = {},
+  model: TorchModel = {},
 ): Promise<TorchRow[]> {
   const args = [
     SCRIPT,
@@ -51,6 +64,7 @@ export async function runTorchReference(
   ];
   if (model.width !== undefined) args.push("--width", String(model.width));
   if (model.heads !== undefined) args.push("--heads", String(model.heads));
+  if (model.batch !== undefined) args.push("--batch", String(model.batch));
   const out = await new Deno.Command("/usr/bin/python3", { args, stdout: "piped", stderr: "piped" }).output()
     .catch((e) => {
       throw new Error(`--compare-torch needs /usr/bin/python3 with Debian's python3-torch: ${e.message}`);
@@ -70,7 +84,7 @@ export async function compareThreads(
   optimizers: readonly string[],
   threads: number,
   steps: number,
-  model: { width?: number; heads?: number } = {},
+  model: TorchModel = {},
 ): Promise<TorchComparison> {
   const byThreads = new Map<number, Map<string, TorchRow>>();
   for (const t of [...new Set([1, threads])]) {

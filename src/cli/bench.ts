@@ -10,7 +10,13 @@ import { presetNames } from "../optim/mod.ts";
 import { openBackend, parseBackendName } from "../runtime/mod.ts";
 import { type BenchRow, matmulPeak, measureStep } from "../bench/measure.ts";
 import { fitExponent, SCALING_WIDTHS, SCALING_WORKLOAD, scalingModel } from "../bench/scaling.ts";
-import { compareThreads, TORCH_OPTIMIZERS, TORCH_WORKLOADS, type TorchComparison } from "../bench/torch.ts";
+import {
+  compareThreads,
+  TORCH_OPTIMIZERS,
+  TORCH_WORKLOADS,
+  type TorchComparison,
+  type TorchModel,
+} from "../bench/torch.ts";
 import { intOption, runMain } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
 
@@ -26,7 +32,8 @@ line instead. On webgpu, parameters and optimizer state stay on the device betwe
   --model JSON     workload overrides for every workload, e.g. '{"batch":2}' (nanogpt-124m at batch 2)
   --compare-torch  also runs benchmarks/reference/torch_reference.py (Debian python3-torch and
                    libopenblas0-pthread, /usr/bin/python3) for AdamW and Muon on ${TORCH_WORKLOADS.join(", ")}
-                   at 1 thread and at --threads, prints both and our ratio to the faster
+                   at 1 thread and at --threads, prints both and our ratio to the faster; of --model it
+                   takes the batch only (the 124m row: --workloads nanogpt-124m --model '{"batch":2}')
   --scaling        only the scaling table: ${SCALING_WORKLOAD} at widths ${
     SCALING_WIDTHS.join(", ")
   } (768-token batch,
@@ -256,8 +263,13 @@ async function main(argv: string[]): Promise<number> {
     throw new Error(`unknown optimizers ${unknown.join(", ")}; valid: ${presetNames().join(", ")}`);
   }
   const workloads = values.workloads!.split(",");
-  if (values["compare-torch"] && Object.keys(model).length) {
-    throw new Error("--compare-torch runs the reference at the presets' sizes; drop --model to compare");
+  const notBatch = Object.keys(model).filter((k) => k !== "batch");
+  if (values["compare-torch"] && notBatch.length) {
+    throw new Error(
+      `--compare-torch runs the reference at the presets' sizes and --model's batch only; drop ${
+        notBatch.join(", ")
+      }`,
+    );
   }
   const peak = await matmulPeak(await openBackend(backendName, { threads }));
   if (!values.json) {
@@ -286,7 +298,7 @@ async function main(argv: string[]): Promise<number> {
     const torchOptimizers = optimizers.filter((o) => o in TORCH_OPTIMIZERS).map((o) => TORCH_OPTIMIZERS[o]);
     for (const workload of workloads.filter((w) => TORCH_WORKLOADS.includes(w))) {
       if (!torchOptimizers.length) break;
-      const torch = await compareThreads(workload, torchOptimizers, threads, steps);
+      const torch = await compareThreads(workload, torchOptimizers, threads, steps, model as TorchModel);
       for (const line of torchLines(rows, workload, torch, values.json!)) console.log(line);
     }
   }
