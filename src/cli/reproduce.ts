@@ -55,7 +55,7 @@ expected wall time (idle 2-core machine) before it starts.
 
   --scale S          ${
   SCALES.join(" | ")
-} (default tiny: 23 minutes measured on a 2-core machine; small: 78-88 minutes; paper: GPUs)
+} (default tiny: 23 minutes measured on a 2-core machine; small: about 103 minutes; paper: GPUs)
   --suite NAME       ${SUITES.map((s) => s.name).join(" | ")} | all (default all)
   --seeds N          seeds per job of every suite: --seed .. --seed+N-1 (default ${DEFAULT_SEEDS}, the fewest a verdict
                      rests on, and ${SCALE_SETTINGS.small.gluonSeeds} for the Gluon suites at small scale; fewer give inconclusive verdicts)

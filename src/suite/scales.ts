@@ -54,9 +54,10 @@
  * | small | gluon-smoothness | 20   | 200/100 | 5 x (3 x (200 x 0.43 + 3 + 4 x 8 x 0.07) + 15) = 1450 |
  *
  * Measured (per worker, median step of the steps tables): nanogpt-tiny 0.145 s (AdamW 0.103), cnn-tiny
- * 0.063 s, nanogpt-mini 0.41 s, cnn-mini 0.108 s; a tiny LM sweep job 25 s, a small one 74 s. The tiny
- * reproduce took 22:46 (estimate 21:56 plus 27 extension jobs), the small one 77:30 plus 10:40 of shards
- * before it, with other work on the machine (docs/results-small.md).
+ * 0.063 s, nanogpt-mini 0.41 s, cnn-mini 0.108 s; a tiny LM sweep job 25 s, a small one (240 steps) 100 s.
+ * The tiny reproduce took 22:46 (estimate 21:56 plus 27 extension jobs); the small one about 103 minutes
+ * from scratch (1:27:15 and 6:39 measured, plus 9 minutes of reused CNN runs; estimate 1:27:55 plus up to
+ * 35:04 of extensions; docs/results-small.md).
  *
  * The small models. nanogpt-small (6 x 6, d 384, ctx 256, batch 32: 11.2 s a step, ~580 GFLOP) and
  * cnn-small would make a small reproduce take days; they stay as the performance benchmark's models. The
