@@ -83,14 +83,7 @@ Deno.test("deadlines come from LMO_BENCH_DEADLINE_S, and each backend's advice n
     if (before === undefined) Deno.env.delete(DEADLINE_ENV);
     else Deno.env.set(DEADLINE_ENV, before);
   }
-  const base = {
-    ortPackage: "x",
-    ortVersion: "1",
-    graphOptimization: "all" as const,
-    deno: "2",
-    v8: "15",
-    typescript: "5",
-  };
+  const base = { ortPackage: "x", ortVersion: "1", graphOptimization: "all" as const, deno: "2", v8: "15" };
   assert.match(
     hangAdvice({ ...base, name: "wasm", threads: 2 }),
     /wasm thread pool can hang with 2 threads.*--threads 1.*--backend native/,

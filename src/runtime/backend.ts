@@ -4,7 +4,6 @@
  * implementations share. Each ORT package (and each onnxruntime-web bundle) brings its own `Tensor`
  * class, so tensors are made through the backend that will consume them.
  */
-import type { RuntimeVersions } from "../trace/provenance.ts";
 import type { InferenceSession, Tensor } from "onnxruntime-common";
 import type * as OrtCommon from "onnxruntime-common";
 import { fileURLToPath } from "node:url";
@@ -29,7 +28,7 @@ export type TensorType = "float32" | "float64" | "int32" | "int64";
 export type HostData = Float32Array | Float64Array | Int32Array | BigInt64Array;
 
 /** What ran a job: recorded in every run manifest. */
-export interface BackendInfo extends RuntimeVersions {
+export interface BackendInfo {
   name: BackendName;
   /** The npm entry point that was imported, e.g. "onnxruntime-web/webgpu". */
   ortPackage: string;
@@ -46,6 +45,8 @@ export interface BackendInfo extends RuntimeVersions {
     description: string;
     isFallback: boolean;
   };
+  deno: string;
+  v8: string;
 }
 
 /** Per-session options. */
@@ -218,6 +219,11 @@ export function claimProcessThreads(backend: BackendName, threads: number): void
     );
   }
   claimedThreads.set(backend, threads);
+}
+
+/** Deno and V8 versions for {@link BackendInfo}. */
+export function runtimeVersions(): { deno: string; v8: string } {
+  return { deno: Deno.version.deno, v8: Deno.version.v8 };
 }
 
 function errorMessage(error: unknown): string {

@@ -9,8 +9,8 @@ import {
   OrtBackend,
   ortPackageRoot,
   requirePermission,
+  runtimeVersions,
 } from "./backend.ts";
-import { runtimeVersions } from "../trace/provenance.ts";
 
 const PACKAGE = "onnxruntime-node";
 

@@ -13,9 +13,9 @@ import {
   OrtBackend,
   ortPackageRoot,
   requirePermission,
+  runtimeVersions,
   webSessionOptions,
 } from "./backend.ts";
-import { runtimeVersions } from "../trace/provenance.ts";
 
 const PACKAGE = "onnxruntime-web/webgpu";
 
