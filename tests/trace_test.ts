@@ -28,6 +28,7 @@ import {
   updateStatus,
   writeManifest,
 } from "../src/trace/mod.ts";
+import { python } from "./helpers/python.ts";
 
 const REPO = new URL("../", import.meta.url);
 
@@ -516,19 +517,13 @@ Deno.test("canonical JSON writes numbers in shortest round-trip form and rejects
   assert.throws(() => canonicalJson({ n: 10n }), /config\.n is a bigint/);
 });
 
-/** Runs Debian's python3 (pyarrow is a Debian package; the pyenv python3 on PATH lacks it). */
-async function python(code: string): Promise<{ ok: boolean; out: string }> {
-  try {
-    const { success, stdout, stderr } = await new Deno.Command("/usr/bin/python3", { args: ["-c", code] })
-      .output();
-    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-    return { ok: success, out: success ? decode(stdout) : decode(stderr) };
-  } catch (error) {
-    return { ok: false, out: String(error) };
-  }
+/** Runs `code` with Debian's python3 (pyarrow is a Debian package; the pyenv python3 on PATH lacks it). */
+async function pythonCode(code: string): Promise<{ ok: boolean; out: string }> {
+  const { ok, stdout, stderr } = await python(["-c", code]);
+  return { ok, out: ok ? stdout : stderr };
 }
 
-const pyarrowCheck = await python("import pyarrow; print(pyarrow.__version__)");
+const pyarrowCheck = await pythonCode("import pyarrow; print(pyarrow.__version__)");
 if (!pyarrowCheck.ok) {
   console.log(
     `skipping the pyarrow interop test: /usr/bin/python3 cannot import pyarrow (${
@@ -548,7 +543,7 @@ Deno.test({
     writer.close();
     await Deno.copyFile(`${dir}/steps.arrows`, `${dir}/copy.arrows`);
     await writer.finalize();
-    const result = await python(`
+    const result = await pythonCode(`
 import json, pyarrow.ipc as ipc
 f = ipc.open_file(${JSON.stringify(`${dir}/steps.arrow`)}).read_all()
 s = ipc.open_stream(${JSON.stringify(`${dir}/copy.arrows`)}).read_all()

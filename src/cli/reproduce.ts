@@ -523,11 +523,9 @@ export async function main(argv: string[], print: (line: string) => void = conso
   await requireTextData(mine);
   const jobs = jobsWithDependencies(all, mine);
   const shardText = args.shard ? ` (shard ${args.shard.index}/${args.shard.count} of ${all.length})` : "";
+  const seeds = seedsText(args);
   print(
-    `reproduce: ${mine.length} jobs${shardText}, ${args.scale} scale, suite ${args.suite}, ${
-      seedsText(args)
-    }, ` +
-      `-> ${args.out}`,
+    `reproduce: ${mine.length} jobs${shardText}, ${args.scale} scale, suite ${args.suite}, ${seeds}, -> ${args.out}`,
   );
   if (jobs.length > mine.length) {
     print(`also runs ${jobs.length - mine.length} job(s) of other shards whose fit this shard's jobs need`);
@@ -580,7 +578,7 @@ export async function main(argv: string[], print: (line: string) => void = conso
       config: {
         scale: args.scale,
         suite: args.suite,
-        seeds: seedsText(args),
+        seeds,
         seed: args.seed,
         data_seed: args.dataSeed ?? "follows seed",
         backend: args.backend,

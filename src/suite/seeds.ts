@@ -2,8 +2,8 @@
  * The seeds of a suite's jobs (issue 14): every comparative claim is judged over at least
  * {@link DEFAULT_SEEDS} seeds; a suite may default to more at a scale (`Suite.defaultSeeds`). Seed i of a
  * job initialises with `seed + i`; its data order follows the same number unless a data seed is given, then
- * `dataSeed + i`, so a user can vary the initialisation or the data order alone. Without a data seed a job's config, hash and trajectory are what they were before
- * data seeds existed.
+ * `dataSeed + i`, so a user can vary the initialisation or the data order alone. Without a data seed a job's
+ * config, hash and trajectory are what they were before data seeds existed.
  */
 import type { Scale } from "./scales.ts";
 import type { Suite } from "./types.ts";
