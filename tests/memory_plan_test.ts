@@ -25,18 +25,29 @@ console.log("VmHWM " + kb);`;
 
 const onLinux = Deno.build.os === "linux";
 
-for (const batch of [12, 64]) {
+const CASES = [
+  ["nanogpt-tiny", 12, false],
+  ["nanogpt-tiny", 64, false],
+  ["nanogpt-tiny", 64, true],
+  ["nanogpt-small", 4, false],
+  ["nanogpt-small", 4, true],
+] as const;
+
+for (const [workload, batch, splitStep] of CASES) {
   Deno.test({
-    name: `memory plan: nanogpt-tiny at batch ${batch} predicts the measured peak RSS within 25%`,
+    name: `memory plan: ${workload} at batch ${batch}${
+      splitStep ? ", split step," : ""
+    } predicts the measured peak RSS within 25%`,
     ignore: !onLinux,
     fn: () =>
       withTempDir(async (dir) => {
         const config: JobInput = {
-          workload: "nanogpt-tiny",
+          workload,
           optimizer: "muon-adam",
           model: { batch },
           steps: 2,
           evalBatches: 1,
+          splitStep,
         };
         const { plan } = await planJob(config);
         const measured = await measuredPeak(config, `${dir}/run`);

@@ -45,7 +45,9 @@ export function syntheticBatch(workload: Workload, rng: Rng): Record<string, Hos
   const out: Record<string, HostData> = {};
   for (const b of workload.batch) {
     const n = b.shape.reduce((a, c) => a * c, 1);
-    out[b.name] = b.dtype === "int32" ? Int32Array.from({ length: n }, () => rng.int(bound)) : rng.normalArray(n);
+    out[b.name] = b.dtype === "int32"
+      ? Int32Array.from({ length: n }, () => rng.int(bound))
+      : rng.normalArray(n);
   }
   return out;
 }
@@ -144,7 +146,9 @@ export async function measureStep(
   // and the parameters the gradient graph reads are the step's device-resident outputs.
   const step = await openStepRunner(backend, workloadName, makeOptimizer(optimizerName), overrides);
   const { workload, stepGraph, feeds } = step;
-  const gradProgram = await Program.load(backend, buildGradGraph(workload), { keepOutputsOnDevice: true });
+  const gradProgram = await Program.load(backend, buildGradGraph(workload).model, {
+    keepOutputsOnDevice: true,
+  });
   const stepMs = await time(steps, 3, () => step.step());
   const fbMs = await time(steps, 3, async () => {
     const out = await gradProgram.run(feeds);

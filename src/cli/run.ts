@@ -6,7 +6,7 @@ import { BACKENDS } from "../runtime/mod.ts";
 import { DATA_FORMS } from "../train/data_source.ts";
 import type { JobConfig } from "../contracts/job_config.ts";
 import { JOB_DEFAULTS, planJob, runJob } from "../train/job.ts";
-import { formatPlan } from "../train/memory_plan.ts";
+import { formatBytes, formatPlan } from "../train/memory_plan.ts";
 import { extractOverrides, intOption, runMain } from "./args.ts";
 import { formatRate, ProgressBar } from "./progress.ts";
 import { stopOnSignals } from "./stop.ts";
@@ -20,6 +20,9 @@ Trains one run and writes one run directory: manifest.json, steps/layers/evals A
   --steps N              training steps (default ${JOB_DEFAULTS.steps})
   --accum K              gradient accumulation: each step averages the loss and gradients of K micro-batches
                          of --model.batch, then updates once (tokens per step = K x batch x context; default 1)
+  --split-step           run each step in parts (gradients, then the update one parameter group at a time)
+                         instead of one fused graph: the same math, about a third of the memory of
+                         parameters and state; for models whose fused step does not fit (--dry-run says)
   --opt.KEY VALUE        optimizer override, e.g. --opt.lr 3e-3 --opt.fstar 3.2 (repeatable)
   --model.KEY VALUE      workload override, e.g. --model.batch 8 --model.layers 2 (repeatable)
   --backend NAME         ${BACKENDS.join(" | ")} (default ${JOB_DEFAULTS.backend})
@@ -59,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
       optimizer: { type: "string" },
       steps: { type: "string" },
       accum: { type: "string" },
+      "split-step": { type: "boolean" },
       backend: { type: "string" },
       threads: { type: "string" },
       seed: { type: "string" },
@@ -98,6 +102,7 @@ async function main(argv: string[]): Promise<number> {
     ...defined({
       steps: intOption("steps", values.steps),
       accum: intOption("accum", values.accum),
+      splitStep: values["split-step"],
       backend: values.backend as JobConfig["backend"] | undefined,
       threads: intOption("threads", values.threads),
       seed: intOption("seed", values.seed),
@@ -116,6 +121,11 @@ async function main(argv: string[]): Promise<number> {
     const { plan, kind } = await planJob(config);
     console.log(`${config.workload} / ${config.optimizer}: plan of one run (nothing trained)`);
     console.log(formatPlan(plan, kind === "text" ? "tokens" : "images"));
+    const other = (await planJob({ ...config, splitStep: !config.splitStep })).plan;
+    console.log(
+      `${config.splitStep ? "fused step (without --split-step)" : "with --split-step"}`.padEnd(30),
+      formatBytes(other.peak),
+    );
     return 0;
   }
   const bar = new ProgressBar(`${config.workload}/${config.optimizer}`, config.steps ?? JOB_DEFAULTS.steps);

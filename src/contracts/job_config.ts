@@ -30,6 +30,12 @@ export interface JobConfig {
    * `accum` batches of `model.batch`. Absent means 1, so configs without accumulation keep their hashes.
    */
   accum?: number;
+  /**
+   * Run each step as the split step (src/train/split_step.ts: gradients, then the update one parameter group
+   * at a time) instead of the fused step graph: the same math in less memory, for models whose fused step
+   * does not fit. Absent means fused, so existing configs keep their hashes.
+   */
+  splitStep?: boolean;
   /** The master seed: initialisation, and the data order unless `dataSeed` is given. */
   seed: number;
   /**

@@ -56,6 +56,16 @@ export function buildUpdateGraph(
   specs: readonly ParamSpec[],
   options: UpdateGraphOptions = {},
 ): UpdateGraph {
+  const { outputs, state, scalars } = updateOutputs(optimizer, specs, options);
+  return { model: exportOnnx(outputs, `${optimizer.name}-update`), state, scalars };
+}
+
+/** The output tensors of an update graph (named by {@link UPDATE_NAMES}), before export. */
+export function updateOutputs(
+  optimizer: Optimizer,
+  specs: readonly ParamSpec[],
+  options: UpdateGraphOptions = {},
+): { outputs: Record<string, Tensor>; state: StateSlot[]; scalars: string[]; grads: Record<string, Tensor> } {
   const g = new Graph(options.dtype ?? "float32");
   const params: Record<string, Tensor> = {};
   const grads: Record<string, Tensor> = {};
@@ -107,7 +117,8 @@ export function buildUpdateGraph(
     for (const [key, t] of Object.entries(result.scalars)) outputs[UPDATE_NAMES.scalar(key)] = t;
   }
   return {
-    model: exportOnnx(outputs, `${optimizer.name}-update`),
+    outputs,
+    grads,
     state: [...slots].map(([key, slot]) => ({ key, shape: slot.shape })),
     scalars: withDiagnostics ? Object.keys(result.scalars) : [],
   };

@@ -29,14 +29,19 @@ export class Program {
     const wrapped: Record<string, Tensor> = {};
     for (const spec of this.inputs) {
       const v = feeds[spec.name];
-      if (v === undefined) throw new Error(`missing feed "${spec.name}" (shape [${spec.shape}], ${spec.dtype})`);
+      if (v === undefined) {
+        throw new Error(`missing feed "${spec.name}" (shape [${spec.shape}], ${spec.dtype})`);
+      }
       wrapped[spec.name] = isHostData(v) ? this.backend.tensor(spec.dtype as TensorType, v, spec.shape) : v;
     }
     return this.session.run(wrapped, fetches);
   }
 
   /** Runs the model and reads every fetched output back to the host. */
-  async runToHost(feeds: Record<string, Feed>, fetches?: readonly string[]): Promise<Record<string, HostData>> {
+  async runToHost(
+    feeds: Record<string, Feed>,
+    fetches?: readonly string[],
+  ): Promise<Record<string, HostData>> {
     const out = await this.run(feeds, fetches);
     const host: Record<string, HostData> = {};
     for (const [name, t] of Object.entries(out)) host[name] = await this.backend.read(t);
@@ -47,6 +52,13 @@ export class Program {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** Puts `value` in `feeds[name]`, freeing the device tensor it replaces (host arrays are left to the GC). */
+export function replaceFeed(backend: Backend, feeds: Record<string, Feed>, name: string, value: Feed): void {
+  const old = feeds[name];
+  feeds[name] = value;
+  if (old !== undefined && !isHostData(old)) backend.dispose(old);
 }
 
 function isHostData(v: Feed): v is HostData {

@@ -4,7 +4,7 @@
  * fused step graph then takes the last micro-batch and those sums and applies one update (./step.ts).
  */
 import type { Backend, HostData } from "../runtime/backend.ts";
-import { type Feed, Program } from "../runtime/program.ts";
+import { type Feed, Program, replaceFeed } from "../runtime/program.ts";
 import { batchInput, next, type StepGraph } from "./step.ts";
 
 /** A stream of micro-batches (host arrays keyed by the workload's batch names). */
@@ -28,7 +28,10 @@ export class Accumulator {
   }
 
   /** Loads the accumulation graph of `stepGraph`, or returns null when it takes one micro-batch a step. */
-  static async load(backend: Backend, stepGraph: StepGraph): Promise<Accumulator | null> {
+  static async load(
+    backend: Backend,
+    stepGraph: Pick<StepGraph, "accum" | "accumulate">,
+  ): Promise<Accumulator | null> {
     if (!stepGraph.accumulate) return null;
     const program = await Program.load(backend, stepGraph.accumulate, { keepOutputsOnDevice: true });
     return new Accumulator(program, backend, stepGraph.accum - 1);
@@ -43,19 +46,13 @@ export class Accumulator {
     for (let m = 0; m < this.micro; m++) {
       for (const [k, v] of Object.entries(batches.next())) feeds[batchInput(k)] = v;
       const out = await this.program.run(feeds);
-      for (const input of this.#zeros.keys()) this.#replace(feeds, input, out[next(input)]);
+      for (const input of this.#zeros.keys()) replaceFeed(this.backend, feeds, input, out[next(input)]);
     }
   }
 
   /** Frees the sums in `feeds` and puts zeros in their place. */
   reset(feeds: Record<string, Feed>): void {
-    for (const [input, zeros] of this.#zeros) this.#replace(feeds, input, zeros);
-  }
-
-  #replace(feeds: Record<string, Feed>, input: string, value: Feed) {
-    const old = feeds[input];
-    feeds[input] = value;
-    if (old !== undefined && !ArrayBuffer.isView(old)) this.backend.dispose(old);
+    for (const [input, zeros] of this.#zeros) replaceFeed(this.backend, feeds, input, zeros);
   }
 
   /** Frees the session. */

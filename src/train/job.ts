@@ -20,7 +20,8 @@ import { GEOMETRIES, type JobConfig } from "../contracts/job_config.ts";
 import { SmoothnessObserver } from "../smoothness/estimator.ts";
 import { train, type TrainResult } from "./loop.ts";
 import { buildStepGraph } from "./step.ts";
-import { type MemoryPlan, planMemory } from "./memory_plan.ts";
+import { buildSplitGraphs } from "./split_step.ts";
+import { formatBytes, type MemoryPlan, planMemory } from "./memory_plan.ts";
 
 /** Defaults of every optional field of a job config. */
 export const JOB_DEFAULTS: Omit<JobConfig, "workload" | "optimizer"> = {
@@ -108,13 +109,22 @@ function trainSeed(config: JobConfig): number {
  * workload, optimizer, step graph and batch sizes. Everything that can fail on bad input fails here.
  */
 async function prepareJob(input: JobInput, resolvedOpt: Record<string, OptionValue> = {}) {
-  const config: JobConfig = { ...JOB_DEFAULTS, threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend), ...input };
+  const config: JobConfig = {
+    ...JOB_DEFAULTS,
+    threads: defaultThreads(input.backend ?? JOB_DEFAULTS.backend),
+    ...input,
+  };
   parseBackendName(config.backend);
-  for (const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+  for (
+    const key of ["steps", "evalEvery", "evalBatches", "layersEvery", "checkpointEvery", "threads"] as const
+  ) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) {
+      throw new Error(`${key} must be a positive integer, got ${config[key]}`);
+    }
   }
   const accum = config.accum ?? 1;
   if (accum === 1) delete config.accum; // one micro-batch a step hashes as a config without the field
+  if (config.splitStep === false) delete config.splitStep; // so does the fused step
   if (!Number.isInteger(accum) || accum < 1) {
     throw new Error(`accum must be a positive integer (micro-batches per step), got ${accum}`);
   }
@@ -124,7 +134,9 @@ async function prepareJob(input: JobInput, resolvedOpt: Record<string, OptionVal
     throw new Error(`smoothnessEvery must be an integer >= 0, got ${config.smoothnessEvery}`);
   }
   if (!GEOMETRIES.includes(config.smoothnessNorms)) {
-    throw new Error(`smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`);
+    throw new Error(
+      `smoothnessNorms must be one of ${GEOMETRIES.join(", ")}, got "${config.smoothnessNorms}"`,
+    );
   }
 
   const probe = makeWorkload(config.workload, config.model);
@@ -132,7 +144,35 @@ async function prepareJob(input: JobInput, resolvedOpt: Record<string, OptionVal
   const workload = makeWorkload(config.workload, { ...data.modelOverrides, ...config.model });
   const optimizer = await loadOptimizer(config.optimizer, { ...config.opt, ...resolvedOpt });
   const stepGraph = buildStepGraph(workload, optimizer, "float32", accum);
-  return { config, data, workload, optimizer, stepGraph, sizes: stepSizes(workload, accum) };
+  const split = config.splitStep ? buildSplitGraphs(workload, optimizer, "float32", accum) : undefined;
+  return { config, data, workload, optimizer, stepGraph, split, sizes: stepSizes(workload, accum) };
+}
+
+/**
+ * Refuses a native run whose predicted peak memory exceeds this machine's, before anything is written, and
+ * says what would fit: the split step, or a smaller batch.
+ */
+function checkMemory(p: Awaited<ReturnType<typeof prepareJob>>): void {
+  const { config, workload, stepGraph, split, sizes } = p;
+  const run = { steps: config.steps, evaluates: config.evalBatches > 0 };
+  const { peak } = planMemory(workload, stepGraph, sizes, { ...run, split });
+  const total = Deno.systemMemoryInfo().total;
+  if (peak <= total) return;
+  const what = `${config.workload} / ${config.optimizer} at batch ${sizes.microBatch}`;
+  let fix = "a smaller --model.batch";
+  if (!split) {
+    const splitPeak = planMemory(workload, stepGraph, sizes, {
+      ...run,
+      split: buildSplitGraphs(workload, p.optimizer, "float32", stepGraph.accum),
+    }).peak;
+    fix = splitPeak <= total
+      ? `--split-step (predicted ${formatBytes(splitPeak)})`
+      : `a smaller --model.batch (with --split-step: ${formatBytes(splitPeak)})`;
+  }
+  throw new Error(
+    `${what} needs about ${formatBytes(peak)} (deno task run --dry-run), more than this machine's ` +
+      `${formatBytes(total)}; run it with ${fix}`,
+  );
 }
 
 /** A job config as callers give it: defaults fill the rest. */
@@ -140,8 +180,12 @@ export type JobInput = Partial<JobConfig> & Pick<JobConfig, "workload" | "optimi
 
 /** The memory and FLOPs plan of a job, from its graphs, without training (`deno task run --dry-run`). */
 export async function planJob(input: JobInput): Promise<{ plan: MemoryPlan; kind: "text" | "image" }> {
-  const { config, workload, stepGraph, sizes } = await prepareJob(input);
-  const plan = planMemory(workload, stepGraph, sizes, { steps: config.steps, evaluates: config.evalBatches > 0 });
+  const { config, workload, stepGraph, split, sizes } = await prepareJob(input);
+  const plan = planMemory(workload, stepGraph, sizes, {
+    steps: config.steps,
+    evaluates: config.evalBatches > 0,
+    split,
+  });
   return { plan, kind: workload.kind };
 }
 
@@ -153,6 +197,7 @@ export async function runJob(input: JobInput, options: RunJobOptions = {}): Prom
   // Everything that can fail on bad input fails here, before a run directory exists.
   const prepared = await prepareJob(input, options.resolvedOpt);
   const { config } = prepared;
+  if (config.backend === "native") checkMemory(prepared);
   const opened = await openBackend(config.backend, {
     threads: config.threads,
     graphOptimization: options.graphOptimization,
@@ -175,7 +220,7 @@ async function trainJob(
   p: Awaited<ReturnType<typeof prepareJob>> & { backend: Awaited<ReturnType<typeof openBackend>> },
   options: RunJobOptions,
 ): Promise<JobOutcome> {
-  const { config, data, workload, optimizer, stepGraph, sizes, backend } = p;
+  const { config, data, workload, optimizer, stepGraph, split, sizes, backend } = p;
   const existed = pathExists(dir);
   const routing = optimizer.route(workload.params);
   const manifest = await createRunDir(dir, {
@@ -187,7 +232,12 @@ async function trainJob(
       data: data.description,
       step_batch: sizes.record,
     },
-    seeds: { master: config.seed, init: config.seed, data_seed: config.dataSeed ?? config.seed, data: trainSeed(config) },
+    seeds: {
+      master: config.seed,
+      init: config.seed,
+      data_seed: config.dataSeed ?? config.seed,
+      data: trainSeed(config),
+    },
     backend: { ...backend.info() },
     routing,
   }, { resume: options.resume });
@@ -205,6 +255,7 @@ async function trainJob(
       workload,
       optimizer,
       stepGraph,
+      split,
       backend,
       dir,
       steps: config.steps,
@@ -224,7 +275,11 @@ async function trainJob(
       onProgress: options.onProgress,
     });
     if (result.status === "diverged") {
-      await updateStatus(dir, { status: "diverged", diverged_step: result.divergedStep!, wall_s: result.wallS });
+      await updateStatus(dir, {
+        status: "diverged",
+        diverged_step: result.divergedStep!,
+        wall_s: result.wallS,
+      });
     } else {
       await updateStatus(dir, { status: result.status, wall_s: result.wallS });
     }
@@ -234,7 +289,9 @@ async function trainJob(
     try {
       await updateStatus(dir, { status: "failed", error: message });
     } catch (marking) {
-      throw new Error(`${message} (and marking ${dir} failed did not work either: ${(marking as Error).message})`);
+      throw new Error(
+        `${message} (and marking ${dir} failed did not work either: ${(marking as Error).message})`,
+      );
     }
     throw e;
   }
@@ -249,11 +306,19 @@ export function stepSizes(workload: Workload, accum: number) {
   const context = workload.kind === "text" ? Number(workload.config.context) : null;
   const itemsPerStep = accum * microBatch * (context ?? 1);
   const per = context === null ? "images_per_step" : "tokens_per_step";
-  return { microBatch, context, itemsPerStep, record: { micro_batch: microBatch, accum, [per]: itemsPerStep } };
+  return {
+    microBatch,
+    context,
+    itemsPerStep,
+    record: { micro_batch: microBatch, accum, [per]: itemsPerStep },
+  };
 }
 
 /** A preset by name, or the optimizer of a user module given by path (anything with a "/" or a .ts/.js ending). */
-export async function loadOptimizer(nameOrPath: string, overrides: Record<string, OptionValue>): Promise<Optimizer> {
+export async function loadOptimizer(
+  nameOrPath: string,
+  overrides: Record<string, OptionValue>,
+): Promise<Optimizer> {
   if (!/[/\\]|\.(ts|js|mjs)$/.test(nameOrPath)) return makeOptimizer(nameOrPath, overrides);
   return (await loadOptimizerModule(nameOrPath)).makeOptimizer(overrides);
 }

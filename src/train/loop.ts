@@ -6,16 +6,27 @@
  */
 import type { Tensor } from "onnxruntime-common";
 import type { Backend, HostData } from "../runtime/backend.ts";
-import { type Feed, Program } from "../runtime/program.ts";
+import { type Feed, Program, replaceFeed } from "../runtime/program.ts";
 import type { StepObserver } from "../contracts/observer.ts";
 import type { Workload } from "../models/types.ts";
 import type { Optimizer } from "../optim/types.ts";
 import { foldIn, Rng } from "../trace/seeds.ts";
 import { EVALS_TABLE, LAYERS_TABLE, stepsTable } from "../trace/schema.ts";
 import { TableWriter } from "../trace/arrow_stream.ts";
-import { batchInput, buildEvalGraph, DIAGNOSTIC_COLUMNS, gradOutput, next, paramInput, type StateSlot, stateInput, type StepGraph } from "./step.ts";
+import {
+  batchInput,
+  buildEvalGraph,
+  DIAGNOSTIC_COLUMNS,
+  gradOutput,
+  next,
+  paramInput,
+  stateInput,
+  type StateSlot,
+  type StepGraph,
+} from "./step.ts";
 import { type Checkpoint, saveCheckpoint, type SavedTensor } from "./checkpoint.ts";
 import { Accumulator } from "./accumulate.ts";
+import { type SplitGraphs, SplitStep, type StepValues } from "./split_step.ts";
 
 /** A resumable source of training batches (host arrays keyed by the workload's batch names). */
 export interface BatchStream {
@@ -39,6 +50,8 @@ export interface TrainSetup {
   optimizer: Optimizer;
   /** The step graph of this workload and optimizer (see ./step.ts). */
   stepGraph: StepGraph;
+  /** Run the step split into parts (./split_step.ts) instead of the fused step graph. */
+  split?: SplitGraphs;
   backend: Backend;
   /** An existing run directory (see src/trace/run_dir.ts). */
   dir: string;
@@ -82,9 +95,12 @@ const FLOAT = (t: HostData) => t as Float32Array;
 /** Runs (or continues) a training run; see the module comment. */
 export async function train(s: TrainSetup): Promise<TrainResult> {
   const { workload, optimizer, backend, stepGraph } = s;
-  const program = await Program.load(backend, stepGraph.model, { keepOutputsOnDevice: true });
-  const leanProgram = await Program.load(backend, stepGraph.lean, { keepOutputsOnDevice: true });
-  const accumulator = await Accumulator.load(backend, stepGraph);
+  const split = s.split ? await SplitStep.load(backend, s.split) : null;
+  const fused = split ? null : {
+    program: await Program.load(backend, stepGraph.model, { keepOutputsOnDevice: true }),
+    lean: await Program.load(backend, stepGraph.lean, { keepOutputsOnDevice: true }),
+    accumulator: await Accumulator.load(backend, stepGraph),
+  };
   const evalProgram = s.evalBatches?.length ? await Program.load(backend, buildEvalGraph(workload)) : null;
   const routing = new Map(optimizer.route(workload.params).map((r) => [r.param, r]));
   const start = s.resumeFrom?.step ?? 0;
@@ -103,8 +119,6 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
   const evalsWriter = await TableWriter.open(s.dir, EVALS_TABLE, keepEvals);
   const writers = [stepsWriter, layersWriter, evalsWriter];
 
-  const leanFetches = stepGraph.lean.outputs.map((o) => o.name);
-  const logFetches = [...leanFetches, "diagnostics"];
   const t0 = performance.now();
   const priorS = s.resumeFrom?.wallS ?? 0;
   const wall = () => priorS + (performance.now() - t0) / 1000;
@@ -122,46 +136,63 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
         break;
       }
       const tStep = performance.now();
-      await accumulator?.run(feeds, s.train);
-      const batch = s.train.next();
-      for (const [k, v] of Object.entries(batch)) feeds[batchInput(k)] = v;
       const lr = optimizer.lrAt(step, s.steps);
-      feeds.lr = new Float32Array([lr]);
-      feeds.step = new Float32Array([step]);
       const observed = s.observer?.wants(step) ?? false;
       const logsLayers = observed || step % s.layersEvery === 0 || step === s.steps - 1;
-      const out = !logsLayers
-        ? await leanProgram.run(feeds, leanFetches)
-        : await program.run(feeds, observed ? [...logFetches, ...workload.params.map((p) => gradOutput(p.name))] : logFetches);
-      loss = Number((await backend.read(out.loss))[0]);
-      if (observed) await observe(s, step, feeds, out);
-      advance(backend, feeds, out, stepGraph);
-      accumulator?.reset(feeds);
+      const observe = observed
+        ? (grads: Record<string, HostData>) => observeStep(s, step, feeds, grads)
+        : undefined;
+      const values = split
+        ? await split.run(feeds, s.train, { lr, step }, observe)
+        : await fusedStep(s, fused!, feeds, { lr, step, logsLayers, observe });
+      loss = values.loss;
       stepMs.push(performance.now() - tStep);
       if (!Number.isFinite(loss)) {
         stepsWriter.append({ step, wall_s: wall(), train_loss: loss, lr, grad_norm: NaN });
-        result = { status: "diverged", steps: step, finalLoss: loss, divergedStep: step, wallS: wall(), stepMs };
+        result = {
+          status: "diverged",
+          steps: step,
+          finalLoss: loss,
+          divergedStep: step,
+          wallS: wall(),
+          stepMs,
+        };
         break;
       }
-      const gradNorm = Number((await backend.read(out.grad_norm))[0]);
-      const scalars = stepGraph.scalarNames.length ? await backend.read(out.scalars) : new Float32Array();
+      const { gradNorm, scalars } = values;
       const itemsPerS = s.itemsPerStep / (stepMs[stepMs.length - 1] / 1000);
-      const row: Record<string, number> = { step, wall_s: wall(), train_loss: loss, lr, grad_norm: gradNorm, items_per_s: itemsPerS };
+      const row: Record<string, number> = {
+        step,
+        wall_s: wall(),
+        train_loss: loss,
+        lr,
+        grad_norm: gradNorm,
+        items_per_s: itemsPerS,
+      };
       stepGraph.scalarNames.forEach((n, i) => extraScalars.includes(n) && (row[n] = Number(scalars[i])));
       stepsWriter.append(row);
       if (logsLayers) {
-        const diag = FLOAT(await backend.read(out.diagnostics));
+        const diag = values.diagnostics!;
         const extra = s.observer?.layerColumns?.(step);
         workload.params.forEach((p, i) => {
           const r = routing.get(p.name);
-          const cells: Record<string, number | string | null> = { step, layer: p.name, role: p.role, norm: r?.norm ?? "" };
+          const cells: Record<string, number | string | null> = {
+            step,
+            layer: p.name,
+            role: p.role,
+            norm: r?.norm ?? "",
+          };
           DIAGNOSTIC_COLUMNS.forEach((c, j) => (cells[c] = diag[i * DIAGNOSTIC_COLUMNS.length + j]));
           layersWriter.append({ ...cells, ...extra?.[p.name] });
         });
       }
       const done = step + 1;
       if (evalProgram && (done % s.evalEvery === 0 || done === s.steps)) {
-        evalsWriter.append({ step: done, split: "val", ...await evaluate(evalProgram, feeds, s.evalBatches!, workload) });
+        evalsWriter.append({
+          step: done,
+          split: "val",
+          ...await evaluate(evalProgram, feeds, s.evalBatches!, workload),
+        });
       }
       s.onProgress?.({ step: done, steps: s.steps, loss, elapsedS: wall(), itemsPerS });
       if (done % s.checkpointEvery === 0 && done < s.steps) {
@@ -180,12 +211,13 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
     throw error;
   } finally {
     // After a failure (a full disk...), closing may fail too; the first error is the one to report.
-    if (!finalized) for (const w of writers) closeUnlessFailed(w, failed);
-    await program.release();
-    await leanProgram.release();
-    if (accumulator) {
-      accumulator.reset(feeds);
-      await accumulator.release();
+    if (!finalized) { for (const w of writers) closeUnlessFailed(w, failed); }
+    await split?.release();
+    await fused?.program.release();
+    await fused?.lean.release();
+    if (fused?.accumulator) {
+      fused.accumulator.reset(feeds);
+      await fused.accumulator.release();
     }
     await evalProgram?.release();
   }
@@ -214,40 +246,107 @@ export function initialFeeds(
   const saved = new Map((resumeFrom?.tensors ?? []).map((t) => [t.name, t.data]));
   const take = (name: string, shape: number[], fresh: () => Float32Array) => {
     const data = resumeFrom ? saved.get(name) : fresh();
-    if (!data) throw new Error(`the checkpoint has no tensor "${name}"; it belongs to another model or optimizer`);
-    if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`checkpoint tensor "${name}" has the wrong size`);
+    if (!data) {
+      throw new Error(`the checkpoint has no tensor "${name}"; it belongs to another model or optimizer`);
+    }
+    if (data.length !== shape.reduce((a, b) => a * b, 1)) {
+      throw new Error(`checkpoint tensor "${name}" has the wrong size`);
+    }
     feeds[name] = data;
   };
   for (const p of workload.params) {
     take(paramInput(p.name), p.shape, () => p.init(new Rng(foldIn(seed, `init/${p.name}`))));
   }
-  for (const st of slots) take(stateInput(st.key), st.shape, () => new Float32Array(st.shape.reduce((a, b) => a * b, 1)));
+  for (const st of slots) {
+    take(stateInput(st.key), st.shape, () => new Float32Array(st.shape.reduce((a, b) => a * b, 1)));
+  }
   return feeds;
 }
 
 /** Moves each `next/<input>` output of a step into its input slot, freeing the device tensors it replaces. */
-export function advance(backend: Backend, feeds: Record<string, Feed>, out: Record<string, Tensor>, step: StepGraph) {
-  const names = [...step.params.map((p) => paramInput(p.name)), ...step.state.map((st) => stateInput(st.key))];
-  for (const name of names) {
-    const old = feeds[name];
-    feeds[name] = out[next(name)];
-    if (!ArrayBuffer.isView(old)) backend.dispose(old);
-  }
+export function advance(
+  backend: Backend,
+  feeds: Record<string, Feed>,
+  out: Record<string, Tensor>,
+  step: StepGraph,
+) {
+  const names = [
+    ...step.params.map((p) => paramInput(p.name)),
+    ...step.state.map((st) => stateInput(st.key)),
+  ];
+  for (const name of names) replaceFeed(backend, feeds, name, out[next(name)]);
 }
 
-async function observe(s: TrainSetup, step: number, feeds: Record<string, Feed>, out: Record<string, Tensor>) {
+/** The fused step's programs: with and without diagnostics, and the accumulation graph. */
+interface FusedPrograms {
+  program: Program;
+  lean: Program;
+  accumulator: Accumulator | null;
+}
+
+/**
+ * One fused step: the accumulation graph on the step's earlier micro-batches, then the step graph (with its
+ * diagnostics when the step logs layers) on the last one; the next parameters and state go into `feeds`.
+ */
+async function fusedStep(
+  s: TrainSetup,
+  fused: FusedPrograms,
+  feeds: Record<string, Feed>,
+  at: {
+    lr: number;
+    step: number;
+    logsLayers: boolean;
+    observe?: (grads: Record<string, HostData>) => Promise<void>;
+  },
+): Promise<StepValues> {
+  const { backend, stepGraph, workload } = s;
+  await fused.accumulator?.run(feeds, s.train);
+  const batch = s.train.next();
+  for (const [k, v] of Object.entries(batch)) feeds[batchInput(k)] = v;
+  feeds.lr = new Float32Array([at.lr]);
+  feeds.step = new Float32Array([at.step]);
+  const leanFetches = stepGraph.lean.outputs.map((o) => o.name);
+  const logFetches = [...leanFetches, "diagnostics"];
+  const gradFetches = at.observe ? workload.params.map((p) => gradOutput(p.name)) : [];
+  const out = !at.logsLayers
+    ? await fused.lean.run(feeds, leanFetches)
+    : await fused.program.run(feeds, [...logFetches, ...gradFetches]);
+  const loss = Number((await backend.read(out.loss))[0]);
+  if (at.observe) {
+    const grads: Record<string, HostData> = {};
+    for (const p of workload.params) grads[p.name] = await backend.read(out[gradOutput(p.name)]);
+    await at.observe(grads);
+  }
+  advance(backend, feeds, out, stepGraph);
+  fused.accumulator?.reset(feeds);
+  const gradNorm = Number((await backend.read(out.grad_norm))[0]);
+  const scalars = stepGraph.scalarNames.length ? Array.from(FLOAT(await backend.read(out.scalars))) : [];
+  const diagnostics = at.logsLayers ? FLOAT(await backend.read(out.diagnostics)) : undefined;
+  return { loss, gradNorm, scalars, diagnostics };
+}
+
+/** Hands the observer the step's parameters (before the update) and raw gradients. */
+async function observeStep(
+  s: TrainSetup,
+  step: number,
+  feeds: Record<string, Feed>,
+  grads: Record<string, HostData>,
+) {
   const params: Record<string, Float32Array> = {};
-  const grads: Record<string, Float32Array> = {};
   for (const p of s.workload.params) {
     const x = feeds[paramInput(p.name)];
     params[p.name] = FLOAT(ArrayBuffer.isView(x) ? x : await s.backend.read(x));
-    grads[p.name] = FLOAT(await s.backend.read(out[gradOutput(p.name)]));
   }
-  s.observer!.observe(step, params, grads);
+  s.observer!.observe(step, params, grads as Record<string, Float32Array>);
 }
 
 /** Mean loss (and accuracy where the workload counts correct predictions) over the evaluation batches. */
-async function evaluate(program: Program, feeds: Record<string, Feed>, batches: Record<string, HostData>[], workload: Workload) {
+async function evaluate(
+  program: Program,
+  feeds: Record<string, Feed>,
+  batches: Record<string, HostData>[],
+  workload: Workload,
+) {
   let loss = 0;
   let correct = 0;
   let items = 0;
@@ -266,8 +365,17 @@ async function evaluate(program: Program, feeds: Record<string, Feed>, batches: 
 }
 
 /** A checkpoint of the current feeds (read back from the device where needed) and data position. */
-async function snapshot(s: TrainSetup, feeds: Record<string, Feed>, slots: readonly StateSlot[], step: number, wallS: number) {
-  const names = [...s.workload.params.map((p) => paramInput(p.name)), ...slots.map((st) => stateInput(st.key))];
+async function snapshot(
+  s: TrainSetup,
+  feeds: Record<string, Feed>,
+  slots: readonly StateSlot[],
+  step: number,
+  wallS: number,
+) {
+  const names = [
+    ...s.workload.params.map((p) => paramInput(p.name)),
+    ...slots.map((st) => stateInput(st.key)),
+  ];
   const tensors: SavedTensor[] = [];
   for (const name of names) {
     const v = feeds[name];

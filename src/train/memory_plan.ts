@@ -9,10 +9,16 @@
  * next values read back), plus the largest peak working memory of the sessions that run: the native backend
  * runs without ONNX Runtime's per-session memory arenas (src/runtime/native.ts), so one session's working
  * memory is freed before the next runs.
+ *
+ * The split step (src/train/split_step.ts) holds one copy of parameters, state and sums, plus the larger of
+ * its two phases: the gradient graph's working memory and the host copies of the gradients it returns, or
+ * the gradients and the update's working memory (the global graph's, or twice a group graph's: its values
+ * in ONNX Runtime and their host copies).
  */
 import type { Workload } from "../models/types.ts";
 import { evalLiveBytes, type StepGraph } from "./step.ts";
 import type { stepSizes } from "./job.ts";
+import type { SplitGraphs } from "./split_step.ts";
 
 /** The resident memory of the runtime before any model (Deno, onnxruntime-node, the JS heap), measured here. */
 export const RUNTIME_BYTES = 160e6;
@@ -25,6 +31,8 @@ export interface MemoryPlan {
   accumBuffers: number;
   /** Peak working memory of one run of each graph the run loads (0 for a graph it does not run). */
   graphs: { step: number; leanStep: number; accumulate: number; eval: number };
+  /** The split step's graphs (gradient, global update, largest group update); null for the fused step. */
+  split: { grad: number; global: number; group: number } | null;
   /** Predicted peak resident memory of the process (see the module comment). */
   peak: number;
   flopsPerStep: number;
@@ -46,24 +54,39 @@ export function planMemory(
   workload: Workload,
   stepGraph: StepGraph,
   sizes: ReturnType<typeof stepSizes>,
-  run: { steps: number; evaluates: boolean },
+  run: { steps: number; evaluates: boolean; split?: SplitGraphs },
 ): MemoryPlan {
   const params = bytesOf(workload.params);
   const state = bytesOf(stepGraph.state);
   const accumBuffers = stepGraph.accum > 1 ? params : 0;
+  const split = run.split
+    ? {
+      grad: run.split.gradLiveBytes,
+      global: run.split.update.liveBytes.global,
+      group: run.split.update.liveBytes.group,
+    }
+    : null;
   const graphs = {
-    step: stepGraph.liveBytes.model,
-    leanStep: run.steps > 1 ? stepGraph.liveBytes.lean : 0,
+    step: split ? 0 : stepGraph.liveBytes.model,
+    leanStep: !split && run.steps > 1 ? stepGraph.liveBytes.lean : 0,
     accumulate: stepGraph.liveBytes.accumulate,
     eval: run.evaluates ? evalLiveBytes(workload) : 0,
   };
-  const sessions = Math.max(...Object.values(graphs));
+  const peak = split
+    ? RUNTIME_BYTES + params + state + accumBuffers + Math.max(
+      split.grad + params,
+      graphs.accumulate + accumBuffers,
+      params + Math.max(split.global, 2 * split.group),
+      graphs.eval,
+    )
+    : RUNTIME_BYTES + 3 * (params + state + accumBuffers) + Math.max(...Object.values(graphs));
   return {
     params,
     state,
     accumBuffers,
     graphs,
-    peak: RUNTIME_BYTES + 3 * (params + state + accumBuffers) + sessions,
+    split,
+    peak,
     flopsPerStep: stepGraph.flops,
     microBatch: sizes.microBatch,
     accum: stepGraph.accum,
@@ -84,8 +107,16 @@ export function formatPlan(plan: MemoryPlan, items: "tokens" | "images"): string
     ["parameters", formatBytes(plan.params)],
     ["optimizer state", formatBytes(plan.state)],
     ["accumulation sums", formatBytes(plan.accumBuffers)],
-    ["peak activations, step graph", formatBytes(plan.graphs.step)],
-    ["  lean step graph", formatBytes(plan.graphs.leanStep)],
+    ...(plan.split
+      ? [
+        ["peak activations, split step", formatBytes(plan.split.grad)],
+        ["  global update graph", formatBytes(plan.split.global)],
+        ["  largest group update graph", formatBytes(plan.split.group)],
+      ] as [string, string][]
+      : [
+        ["peak activations, step graph", formatBytes(plan.graphs.step)],
+        ["  lean step graph", formatBytes(plan.graphs.leanStep)],
+      ] as [string, string][]),
     ["  accumulation graph", formatBytes(plan.graphs.accumulate)],
     ["  evaluation graph", formatBytes(plan.graphs.eval)],
     ["predicted peak RSS (native)", formatBytes(plan.peak)],

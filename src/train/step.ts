@@ -3,7 +3,21 @@
  * mini-batch as a single ONNX graph, built once per run. Parameters and optimizer state go in, their next
  * values come out under `next/...` names, so each step's outputs are the next step's inputs.
  */
-import { add, concat, countFlops, exportOnnx, grad, Graph, mul, type OnnxModel, peakLiveBytes, reduceSum, reshape, sqrt, type Tensor } from "../graph/mod.ts";
+import {
+  add,
+  concat,
+  countFlops,
+  exportOnnx,
+  grad,
+  Graph,
+  mul,
+  type OnnxModel,
+  peakLiveBytes,
+  reduceSum,
+  reshape,
+  sqrt,
+  type Tensor,
+} from "../graph/mod.ts";
 import type { ParamSpec } from "../contracts/params.ts";
 import type { Workload } from "../models/types.ts";
 import type { LayerDiagnostics, Optimizer } from "../optim/types.ts";
@@ -11,7 +25,12 @@ import type { LayerDiagnostics, Optimizer } from "../optim/types.ts";
 /** The per-layer diagnostics in the order of the columns of the `diagnostics` output. */
 export const DIAGNOSTIC_COLUMNS = ["grad_dual", "momentum_dual", "update_primal", "radius"] as const;
 
-const DIAGNOSTIC_KEYS: readonly (keyof LayerDiagnostics)[] = ["gradDual", "momentumDual", "updatePrimal", "radius"];
+const DIAGNOSTIC_KEYS: readonly (keyof LayerDiagnostics)[] = [
+  "gradDual",
+  "momentumDual",
+  "updatePrimal",
+  "radius",
+];
 
 /** One optimizer state slot (zeros at step 0). */
 export interface StateSlot {
@@ -224,9 +243,12 @@ function evalOutputs(workload: Workload): Record<string, Tensor> {
 }
 
 /** Builds the gradient graph: loss and the raw gradient of every parameter (`grad/<name>`). */
-export function buildGradGraph(workload: Workload): OnnxModel {
-  const { loss, grads } = lossAndGrads(new Graph("float32"), workload);
+export function buildGradGraph(workload: Workload, dtype: "float32" | "float64" = "float32") {
+  const { loss, grads } = lossAndGrads(new Graph(dtype), workload);
   const outputs: Record<string, Tensor> = { loss };
   workload.params.forEach((p, i) => (outputs[gradOutput(p.name)] = grads[i]));
-  return exportOnnx(outputs, `${workload.name}-grad`);
+  return {
+    model: exportOnnx(outputs, `${workload.name}-grad`),
+    liveBytes: peakLiveBytes(Object.values(outputs)),
+  };
 }
