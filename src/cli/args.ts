@@ -75,6 +75,7 @@ export const INT_FLAG_RANGES: Readonly<Record<string, IntRange>> = {
   seed: SEED,
   "data-seed": SEED,
   workers: { min: 1, max: 64, why: "jobs trained at once, one process each" },
+  rounds: { min: 1, max: 1000, why: "times the bench measures every engine" },
   get threads(): IntRange {
     return { min: 1, max: maxThreads(), why: `at most ${THREADS_PER_CORE} per core of this machine` };
   },

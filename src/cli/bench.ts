@@ -17,12 +17,14 @@ import {
   type TorchComparison,
   type TorchModel,
 } from "../bench/torch.ts";
+import { mergeRounds, roundRatios } from "../bench/rounds.ts";
+import { median } from "../stats/sample.ts";
 import { intOption, runMain } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
 
 const HELP =
   `deno task bench [--backend native|wasm|webgpu] [--threads 2] [--steps 20] [--json] [--compare-torch]
-                 [--workloads nanogpt-tiny,cnn-tiny] [--optimizers adamw,muon,...] [--model JSON] [--scaling]
+                 [--workloads nanogpt-tiny,cnn-tiny] [--optimizers adamw,muon,...] [--model JSON] [--rounds R] [--scaling]
 
 Prints one row per (workload, optimizer): median and min ms per training step, tokens (images) per
 second, the optimizer's share of the step, GFLOP/s of the step's matrix products against the backend's
@@ -34,6 +36,9 @@ line instead. On webgpu, parameters and optimizer state stay on the device betwe
                    libopenblas0-pthread, /usr/bin/python3) for AdamW and Muon on ${TORCH_WORKLOADS.join(", ")}
                    at 1 thread and at --threads, prints both and our ratio to the faster; of --model it
                    takes the batch only (the 124m row: --workloads nanogpt-124m --model '{"batch":2}')
+  --rounds R       measure everything R times, ours and PyTorch's in alternating order, and read each
+                   ratio per round (default 3 with --compare-torch, else 1); the table shows the median
+                   of the rounds' medians and the fastest minimum
   --scaling        only the scaling table: ${SCALING_WORKLOAD} at widths ${
     SCALING_WIDTHS.join(", ")
   } (768-token batch,
@@ -124,43 +129,56 @@ function table(rows: BenchRow[]): string {
   );
 }
 
-/** The comparison of our rows of one workload with the reference at both thread counts. */
-function torchLines(rows: BenchRow[], workload: string, torch: TorchComparison, json: boolean): string[] {
+/**
+ * The comparison of our rows of one workload with the reference at both thread counts, round by round:
+ * `ours` maps an optimizer to its row in each round, `torch` holds the reference's rows of each round.
+ */
+function torchLines(
+  ours: ReadonlyMap<string, BenchRow[]>,
+  workload: string,
+  torch: readonly TorchComparison[],
+  json: boolean,
+): string[] {
   const lines: string[] = [];
-  for (const [ours, theirs] of Object.entries(TORCH_OPTIMIZERS)) {
-    const row = rows.find((r) => r.workload === workload && r.optimizer === ours);
-    const best = torch.best.get(theirs);
-    if (!row || !best) continue;
+  for (const [name, theirs] of Object.entries(TORCH_OPTIMIZERS)) {
+    const rounds = ours.get(`${workload}/${name}`);
+    const bests = torch.map((t) => t.best.get(theirs));
+    if (!rounds || bests.some((b) => !b)) continue;
+    const row = mergeRounds(rounds);
+    const threads = [...torch[0].byThreads.keys()];
     const perThreads = Object.fromEntries(
-      [...torch.byThreads].map(([t, m]) => [t, m.get(theirs)?.median_ms ?? NaN]),
+      threads.map((t) => [t, median(torch.map((c) => c.byThreads.get(t)?.get(theirs)?.median_ms ?? NaN))]),
     );
+    const ratio = roundRatios(rounds.map((r) => r.median_ms), bests.map((b) => b!.median_ms));
     const line = {
-      compare: `${workload}/${ours}`,
+      compare: `${workload}/${name}`,
+      rounds: rounds.length,
       lmo_bench_median_ms: row.median_ms,
       torch_median_ms_by_threads: perThreads,
-      torch_best_threads: best.threads,
-      torch_median_ms: best.median_ms,
-      ratio: row.median_ms / best.median_ms,
+      torch_best_threads_by_round: bests.map((b) => b!.threads),
+      ratio: ratio.median,
+      ratio_by_round: ratio.ratios,
       lmo_bench_optimizer_share: row.optimizer_share,
-      torch_optimizer_share: best.optimizer_share,
+      torch_optimizer_share: median(bests.map((b) => b!.optimizer_share)),
       lmo_bench_peak_rss_mb: row.peak_rss_mb,
-      torch_peak_rss_mb: best.peak_rss_mb,
+      torch_peak_rss_mb: Math.max(...bests.map((b) => b!.peak_rss_mb)),
     };
     const byThreads = Object.entries(perThreads).map(([t, ms]) =>
       `${fmt(ms)} ms at ${t} thread${t === "1" ? "" : "s"}`
     );
+    const range = rounds.length > 1
+      ? ` over ${rounds.length} rounds, range ${fmt(ratio.min, 2)}-${fmt(ratio.max, 2)}`
+      : "";
     lines.push(
       json
         ? JSON.stringify(line)
-        : `${workload}/${ours}: lmo-bench ${fmt(row.median_ms)} ms vs PyTorch eager ${
+        : `${workload}/${name}: lmo-bench ${fmt(row.median_ms)} ms vs PyTorch eager ${
           byThreads.join(", ")
-        } ` +
-          `(ratio to the faster ${line.ratio.toFixed(2)}); optimizer share ${
-            fmt(100 * row.optimizer_share, 0)
-          }% vs ` +
-          `${fmt(100 * best.optimizer_share, 0)}%; peak memory ${fmt(row.peak_rss_mb, 0)} vs ${
-            fmt(best.peak_rss_mb, 0)
-          } MiB`,
+        } (ratio to the faster, per round: median ${fmt(ratio.median, 2)}${range}); optimizer share ${
+          fmt(100 * row.optimizer_share, 0)
+        }% vs ${fmt(100 * line.torch_optimizer_share, 0)}%; peak memory ${fmt(row.peak_rss_mb, 0)} vs ${
+          fmt(line.torch_peak_rss_mb, 0)
+        } MiB`,
     );
   }
   return lines;
@@ -240,6 +258,7 @@ async function main(argv: string[]): Promise<number> {
       "compare-torch": { type: "boolean", default: false },
       scaling: { type: "boolean", default: false },
       model: { type: "string", default: "{}" },
+      rounds: { type: "string" },
       one: { type: "string" },
       peak: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -283,24 +302,37 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   }
+  const compare = values["compare-torch"]!;
+  const rounds = intOption("rounds", values.rounds) ?? (compare ? 3 : 1);
+  const torchOptimizers = optimizers.filter((o) => o in TORCH_OPTIMIZERS).map((o) => TORCH_OPTIMIZERS[o]);
   const jobs = workloads.flatMap((w) => optimizers.map((o) => `${w}/${o}`));
-  const bar = new ProgressBar("bench", jobs.length);
-  const rows: BenchRow[] = [];
-  for (const [i, one] of jobs.entries()) {
-    bar.update(i, one);
-    const row = await runChild({ one, backend: backendName, threads, steps, peak, model });
-    rows.push(row);
-    if (values.json) console.log(JSON.stringify(row));
+  const bar = new ProgressBar("bench", rounds * jobs.length);
+  const ours = new Map<string, BenchRow[]>(jobs.map((j) => [j, []]));
+  const torch = new Map<string, TorchComparison[]>();
+  let done = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const workload of workloads) {
+      const withTorch = compare && TORCH_WORKLOADS.includes(workload) && torchOptimizers.length > 0;
+      const reference = async () => {
+        const c = await compareThreads(workload, torchOptimizers, threads, steps, model as TorchModel);
+        torch.set(workload, [...torch.get(workload) ?? [], c]);
+      };
+      // Alternating order: PyTorch after ours in even rounds, before in odd ones.
+      if (withTorch && round % 2 === 1) await reference();
+      for (const optimizer of optimizers) {
+        const one = `${workload}/${optimizer}`;
+        bar.update(done++, rounds > 1 ? `${one} (round ${round + 1}/${rounds})` : one);
+        const row = await runChild({ one, backend: backendName, threads, steps, peak, model });
+        ours.get(one)!.push(row);
+        if (values.json) console.log(JSON.stringify({ ...row, round }));
+      }
+      if (withTorch && round % 2 === 0) await reference();
+    }
   }
   bar.finish();
-  if (!values.json) console.log(table(rows));
-  if (values["compare-torch"]) {
-    const torchOptimizers = optimizers.filter((o) => o in TORCH_OPTIMIZERS).map((o) => TORCH_OPTIMIZERS[o]);
-    for (const workload of workloads.filter((w) => TORCH_WORKLOADS.includes(w))) {
-      if (!torchOptimizers.length) break;
-      const torch = await compareThreads(workload, torchOptimizers, threads, steps, model as TorchModel);
-      for (const line of torchLines(rows, workload, torch, values.json!)) console.log(line);
-    }
+  if (!values.json) console.log(table(jobs.map((j) => mergeRounds(ours.get(j)!))));
+  for (const [workload, comparisons] of torch) {
+    for (const line of torchLines(ours, workload, comparisons, values.json!)) console.log(line);
   }
   return 0;
 }
