@@ -3,7 +3,8 @@
  * same configs, each in its own process, on the native backend.
  */
 import assert from "node:assert/strict";
-import { type JobInput, planJob } from "../src/train/job.ts";
+import { type JobInput, planJob, runJob } from "../src/train/job.ts";
+import { pathExists } from "../src/trace/fs_util.ts";
 import { withTempDir } from "./helpers/temp.ts";
 
 /** Runs `config` in a fresh Deno process and returns that process's VmHWM in bytes. */
@@ -70,3 +71,17 @@ Deno.test("memory plan: accumulation adds the gradient sums and multiplies the t
   assert.ok(four.graphs.accumulate > 0 && one.graphs.accumulate === 0);
   assert.ok(four.flopsPerStep > one.flopsPerStep && four.flopsPerStep < 4 * one.flopsPerStep);
 });
+
+Deno.test("memory plan: a native run that cannot fit in this machine's memory is refused before its directory exists", () =>
+  withTempDir(async (dir) => {
+    // Activations grow with the batch: three times the machine's memory at 100 sequences' rate.
+    const base: JobInput = { workload: "nanogpt-tiny", optimizer: "adamw", model: { batch: 100 }, steps: 1 };
+    const per100 = (await planJob(base)).plan.peak;
+    const batch = Math.ceil(3 * Deno.systemMemoryInfo().total / per100) * 100;
+    const config: JobInput = { ...base, model: { batch } };
+    await assert.rejects(
+      () => runJob(config, { out: `${dir}/run` }),
+      /needs about .* more than this machine's .*; run it with a smaller --model\.batch \(with --split-step: /,
+    );
+    assert.equal(pathExists(`${dir}/run`), false);
+  }));
