@@ -123,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(formatPlan(plan, kind === "text" ? "tokens" : "images"));
     const other = (await planJob({ ...config, splitStep: !config.splitStep })).plan;
     console.log(
-      `${config.splitStep ? "fused step (without --split-step)" : "with --split-step"}`.padEnd(30),
+      (config.splitStep ? "peak RSS as a fused step" : "peak RSS with --split-step").padEnd(30),
       formatBytes(other.peak),
     );
     return 0;

@@ -58,17 +58,25 @@ export class Graph {
   readonly nodes: Tensor[] = [];
   readonly #inputNames = new Set<string>();
 
-  /** @param floatType the dtype of numeric literals and of inputs made with {@link Graph.input} by default */
-  constructor(readonly floatType: "float32" | "float64" = "float32") {}
+  /**
+   * @param floatType the dtype of numeric literals and of inputs made with {@link Graph.input} by default
+   * @param batching whether builders may stack same-shape tensors into one batched computation (default
+   *   true; src/optim/stack.ts); false keeps each tensor's computation apart, so that it can run apart
+   */
+  constructor(readonly floatType: "float32" | "float64" = "float32", readonly batching = true) {}
 
   /** Declares a runtime input (a parameter, a batch, optimizer state or a scalar hyperparameter). */
   input(name: string, shape: Shape, dtype: DType = this.floatType): Tensor {
     if (this.#inputNames.has(name)) throw new Error(`graph input "${name}" is declared twice`);
     if (!/^[A-Za-z_][A-Za-z0-9_.:/-]*$/.test(name)) {
-      throw new Error(`graph input name "${name}" must start with a letter or _ and use only [A-Za-z0-9_.:/-]`);
+      throw new Error(
+        `graph input name "${name}" must start with a letter or _ and use only [A-Za-z0-9_.:/-]`,
+      );
     }
     for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new ShapeError("input", [shape], `"${name}" has a bad dimension ${d}`);
+      if (!Number.isInteger(d) || d < 0) {
+        throw new ShapeError("input", [shape], `"${name}" has a bad dimension ${d}`);
+      }
     }
     this.#inputNames.add(name);
     return this.#add("Input", [], { name }, [...shape], dtype);
@@ -78,7 +86,11 @@ export class Graph {
   constant(data: ConstData | number[], shape: Shape, dtype: DType = this.floatType): Tensor {
     const values = toTypedArray(data, dtype);
     if (values.length !== sizeOf(shape)) {
-      throw new ShapeError("constant", [shape], `holds ${values.length} values but the shape needs ${sizeOf(shape)}`);
+      throw new ShapeError(
+        "constant",
+        [shape],
+        `holds ${values.length} values but the shape needs ${sizeOf(shape)}`,
+      );
     }
     return this.#add("Const", [], { values }, [...shape], dtype);
   }
@@ -120,8 +132,12 @@ export function toTypedArray(data: ConstData | number[], dtype: DType): ConstDat
     case "int32":
       return data instanceof Int32Array ? data : Int32Array.from(data as ArrayLike<number>, Number);
     case "int64":
-      return data instanceof BigInt64Array ? data : BigInt64Array.from(data as ArrayLike<number>, (v) => BigInt(v));
+      return data instanceof BigInt64Array
+        ? data
+        : BigInt64Array.from(data as ArrayLike<number>, (v) => BigInt(v));
     case "bool":
-      return data instanceof Uint8Array ? data : Uint8Array.from(data as ArrayLike<number>, (v) => (v ? 1 : 0));
+      return data instanceof Uint8Array
+        ? data
+        : Uint8Array.from(data as ArrayLike<number>, (v) => (v ? 1 : 0));
   }
 }

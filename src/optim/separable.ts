@@ -2,10 +2,10 @@
  * An optimizer's update split into parts that run one after another, so that only one part's next
  * parameters and state are in memory at once (the split step, src/train/split_step.ts).
  *
- * The parts are read off the dependencies of the update graph. Parameters whose updates share tensors stay
- * in one group (Muon's Newton-Schulz batches same-shape matrices together); everything else that couples
- * parameters is a scalar (the global gradient norm of clipping, Momo's inner products and step size,
- * MuonMax's product-norm dual). The split cuts the graph at those scalars: a small global graph computes
+ * The parts are read off the dependencies of the update graph, built without batching (`Graph.batching`:
+ * Muon's Newton-Schulz matrix by matrix, not stacked by shape). Parameters whose updates share tensors stay
+ * in one group; everything else that couples parameters is a scalar (the global gradient norm of clipping,
+ * Momo's inner products and step size, MuonMax's product-norm dual). The split cuts the graph at those scalars: a small global graph computes
  * them first, and each group's graph takes them as inputs. So every optimizer splits, and each part computes
  * what the whole graph computes.
  */
@@ -101,7 +101,12 @@ export function splitUpdate(
   specs: readonly ParamSpec[],
   dtype: "float32" | "float64" = "float32",
 ): SplitUpdate {
-  const { outputs, state, scalars, grads } = updateOutputs(optimizer, specs, { dtype, diagnostics: true });
+  // Unbatched: Muon's Newton-Schulz runs matrix by matrix, so each matrix can be a group of its own.
+  const { outputs, state, scalars, grads } = updateOutputs(optimizer, specs, {
+    dtype,
+    diagnostics: true,
+    batching: false,
+  });
   const owner = new Map<string, string>();
   for (const s of specs) {
     owner.set(UPDATE_NAMES.param(s.name), `p:${s.name}`);

@@ -7,12 +7,13 @@ import { concat, reshape, slice, type Tensor } from "../graph/mod.ts";
 
 /**
  * Applies `f` to the tensors of `xs` stacked by shape: `f` receives [b, ...shape] and must return
- * [b, ...outShape]; the result holds each tensor's own [...outShape] slice, in the order of `xs`.
+ * [b, ...outShape]; the result holds each tensor's own [...outShape] slice, in the order of `xs`. In a graph
+ * built without batching (`Graph.batching` false) every tensor is a stack of its own.
  */
 export function mapStacked(xs: readonly Tensor[], f: (stack: Tensor) => Tensor): Tensor[] {
   const groups = new Map<string, number[]>();
   xs.forEach((x, i) => {
-    const key = `${x.dtype}:${x.shape.join("x")}`;
+    const key = x.graph.batching ? `${x.dtype}:${x.shape.join("x")}` : String(i);
     groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   const out: Tensor[] = new Array(xs.length);

@@ -48,6 +48,8 @@ export interface UpdateGraphOptions {
   dtype?: "float32" | "float64";
   /** Output the per-layer diagnostics and scalars (default true); without them ORT never computes them. */
   diagnostics?: boolean;
+  /** Stack same-shape matrices into batched computations (default true; see `Graph.batching`). */
+  batching?: boolean;
 }
 
 /** Builds the update graph of `optimizer` for parameters `specs`. */
@@ -66,7 +68,7 @@ export function updateOutputs(
   specs: readonly ParamSpec[],
   options: UpdateGraphOptions = {},
 ): { outputs: Record<string, Tensor>; state: StateSlot[]; scalars: string[]; grads: Record<string, Tensor> } {
-  const g = new Graph(options.dtype ?? "float32");
+  const g = new Graph(options.dtype ?? "float32", options.batching ?? true);
   const params: Record<string, Tensor> = {};
   const grads: Record<string, Tensor> = {};
   for (const spec of specs) {
