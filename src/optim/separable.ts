@@ -5,9 +5,9 @@
  * The parts are read off the dependencies of the update graph, built without batching (`Graph.batching`:
  * Muon's Newton-Schulz matrix by matrix, not stacked by shape). Parameters whose updates share tensors stay
  * in one group; everything else that couples parameters is a scalar (the global gradient norm of clipping,
- * Momo's inner products and step size, MuonMax's product-norm dual). The split cuts the graph at those scalars: a small global graph computes
- * them first, and each group's graph takes them as inputs. So every optimizer splits, and each part computes
- * what the whole graph computes.
+ * Momo's inner products and step size, MuonMax's product-norm dual). The split cuts the graph at those
+ * scalars: a small global graph computes them first, and each group's graph takes them as inputs. So every
+ * optimizer splits, and each part computes what the whole graph computes.
  */
 import { exportOnnx, type OnnxModel, peakLiveBytes, type Tensor } from "../graph/mod.ts";
 import { replaceValues } from "../graph/rewrite.ts";
@@ -136,16 +136,20 @@ export function splitUpdate(
     }
     reached.set(key, stops);
   }
-  // A scalar a group reaches stays inside it when it depends on nothing outside; otherwise it is cut.
+  // A scalar a group reaches stays inside it when it depends on nothing outside; otherwise it is cut. One
+  // scalar (the clip coefficient) is reached by every group: its groups are worked out once.
+  const rootsOf = new Map<Tensor, Set<string>>();
+  const scalarRoots = (s: Tensor) => {
+    if (!rootsOf.has(s)) {
+      const names = [...dependencies(s).inputs].filter((n) => owner.has(n));
+      rootsOf.set(s, new Set(names.map((n) => groups.find(owner.get(n)!))));
+    }
+    return rootsOf.get(s)!;
+  };
   const cuts = new Set<Tensor>();
   for (const [key, stops] of reached) {
     const root = groups.find(key);
-    for (const s of stops) {
-      const roots = [...dependencies(s).inputs].filter((n) => owner.has(n)).map((n) =>
-        groups.find(owner.get(n)!)
-      );
-      if (roots.some((r) => r !== root)) cuts.add(s);
-    }
+    for (const s of stops) if ([...scalarRoots(s)].some((r) => r !== root)) cuts.add(s);
   }
 
   const byRoot = new Map<string, string[]>();

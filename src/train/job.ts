@@ -20,7 +20,7 @@ import { GEOMETRIES, type JobConfig } from "../contracts/job_config.ts";
 import { SmoothnessObserver } from "../smoothness/estimator.ts";
 import { train, type TrainResult } from "./loop.ts";
 import { buildStepGraph } from "./step.ts";
-import { buildSplitGraphs } from "./split_step.ts";
+import { buildSplitGraphs, type SplitGraphs } from "./split_step.ts";
 import { formatBytes, type MemoryPlan, planMemory } from "./memory_plan.ts";
 
 /** Defaults of every optional field of a job config. */
@@ -148,23 +148,28 @@ async function prepareJob(input: JobInput, resolvedOpt: Record<string, OptionVal
   return { config, data, workload, optimizer, stepGraph, split, sizes: stepSizes(workload, accum) };
 }
 
+/** A validated job: what {@link prepareJob} builds. */
+type PreparedJob = Awaited<ReturnType<typeof prepareJob>>;
+
+/** The memory plan of a prepared job, run as the fused step or as the split step of `split`. */
+function planOf(p: PreparedJob, split: SplitGraphs | undefined): MemoryPlan {
+  const run = { steps: p.config.steps, evaluates: p.config.evalBatches > 0, split };
+  return planMemory(p.workload, p.stepGraph, p.sizes, run);
+}
+
 /**
  * Refuses a native run whose predicted peak memory exceeds this machine's, before anything is written, and
  * says what would fit: the split step, or a smaller batch.
  */
-function checkMemory(p: Awaited<ReturnType<typeof prepareJob>>): void {
+function checkMemory(p: PreparedJob): void {
   const { config, workload, stepGraph, split, sizes } = p;
-  const run = { steps: config.steps, evaluates: config.evalBatches > 0 };
-  const { peak } = planMemory(workload, stepGraph, sizes, { ...run, split });
+  const { peak } = planOf(p, split);
   const total = Deno.systemMemoryInfo().total;
   if (peak <= total) return;
   const what = `${config.workload} / ${config.optimizer} at batch ${sizes.microBatch}`;
   let fix = "a smaller --model.batch";
   if (!split) {
-    const splitPeak = planMemory(workload, stepGraph, sizes, {
-      ...run,
-      split: buildSplitGraphs(workload, p.optimizer, "float32", stepGraph.accum),
-    }).peak;
+    const splitPeak = planOf(p, buildSplitGraphs(workload, p.optimizer, "float32", stepGraph.accum)).peak;
     fix = splitPeak <= total
       ? `--split-step (predicted ${formatBytes(splitPeak)})`
       : `a smaller --model.batch (with --split-step: ${formatBytes(splitPeak)})`;
@@ -180,13 +185,8 @@ export type JobInput = Partial<JobConfig> & Pick<JobConfig, "workload" | "optimi
 
 /** The memory and FLOPs plan of a job, from its graphs, without training (`deno task run --dry-run`). */
 export async function planJob(input: JobInput): Promise<{ plan: MemoryPlan; kind: "text" | "image" }> {
-  const { config, workload, stepGraph, split, sizes } = await prepareJob(input);
-  const plan = planMemory(workload, stepGraph, sizes, {
-    steps: config.steps,
-    evaluates: config.evalBatches > 0,
-    split,
-  });
-  return { plan, kind: workload.kind };
+  const prepared = await prepareJob(input);
+  return { plan: planOf(prepared, prepared.split), kind: prepared.workload.kind };
 }
 
 /**
@@ -217,7 +217,7 @@ export async function runJob(input: JobInput, options: RunJobOptions = {}): Prom
 /** Creates or resumes the run directory (whose lock the caller holds), trains, and records the ending. */
 async function trainJob(
   dir: string,
-  p: Awaited<ReturnType<typeof prepareJob>> & { backend: Awaited<ReturnType<typeof openBackend>> },
+  p: PreparedJob & { backend: Awaited<ReturnType<typeof openBackend>> },
   options: RunJobOptions,
 ): Promise<JobOutcome> {
   const { config, data, workload, optimizer, stepGraph, split, sizes, backend } = p;

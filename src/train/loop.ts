@@ -100,6 +100,7 @@ export async function train(s: TrainSetup): Promise<TrainResult> {
     program: await Program.load(backend, stepGraph.model, { keepOutputsOnDevice: true }),
     lean: await Program.load(backend, stepGraph.lean, { keepOutputsOnDevice: true }),
     accumulator: await Accumulator.load(backend, stepGraph),
+    leanFetches: stepGraph.lean.outputs.map((o) => o.name),
   };
   const evalProgram = s.evalBatches?.length ? await Program.load(backend, buildEvalGraph(workload)) : null;
   const routing = new Map(optimizer.route(workload.params).map((r) => [r.param, r]));
@@ -277,11 +278,12 @@ export function advance(
   for (const name of names) replaceFeed(backend, feeds, name, out[next(name)]);
 }
 
-/** The fused step's programs: with and without diagnostics, and the accumulation graph. */
+/** The fused step's programs: with and without diagnostics, the accumulation graph, the lean outputs. */
 interface FusedPrograms {
   program: Program;
   lean: Program;
   accumulator: Accumulator | null;
+  leanFetches: string[];
 }
 
 /**
@@ -305,12 +307,10 @@ async function fusedStep(
   for (const [k, v] of Object.entries(batch)) feeds[batchInput(k)] = v;
   feeds.lr = new Float32Array([at.lr]);
   feeds.step = new Float32Array([at.step]);
-  const leanFetches = stepGraph.lean.outputs.map((o) => o.name);
-  const logFetches = [...leanFetches, "diagnostics"];
   const gradFetches = at.observe ? workload.params.map((p) => gradOutput(p.name)) : [];
   const out = !at.logsLayers
-    ? await fused.lean.run(feeds, leanFetches)
-    : await fused.program.run(feeds, [...logFetches, ...gradFetches]);
+    ? await fused.lean.run(feeds, fused.leanFetches)
+    : await fused.program.run(feeds, [...fused.leanFetches, "diagnostics", ...gradFetches]);
   const loss = Number((await backend.read(out.loss))[0]);
   if (at.observe) {
     const grads: Record<string, HostData> = {};
