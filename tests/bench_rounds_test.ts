@@ -8,6 +8,7 @@ const row = (median: number, min: number, rss: number): BenchRow => ({
   model: {},
   backend: "native",
   threads: 2,
+  spinning: true,
   optimizer: "adamw",
   median_ms: median,
   min_ms: min,

@@ -83,6 +83,20 @@ function mlp() {
   return { model: G.exportOnnx({ loss, d1, d2 }), feeds };
 }
 
+Deno.test("a computed output is written under its own name; inputs and second names go through Identity", async () => {
+  const g = new G.Graph();
+  const x = g.input("x", [3]);
+  const y = G.mul(x, 2);
+  const model = G.exportOnnx({ y, again: y, passthrough: x, z: G.add(y, 1) });
+  // Mul and Add write "y" and "z" themselves; only the two outputs that name an existing value copy it.
+  assert.equal(model.nodeCount, 4);
+  const out = await runOn("native", model, { x: new Float32Array([1, 2, 3]) });
+  assert.deepEqual([...out.y], [2, 4, 6]);
+  assert.deepEqual([...out.again], [2, 4, 6]);
+  assert.deepEqual([...out.passthrough], [1, 2, 3]);
+  assert.deepEqual([...out.z], [3, 5, 7]);
+});
+
 Deno.test("running the same graph twice on one backend gives bitwise-identical outputs", async () => {
   const { model, feeds } = mlp();
   const a = await runOn("native", model, feeds);

@@ -22,6 +22,8 @@ export interface BenchRow {
   model: Record<string, unknown>;
   backend: string;
   threads: number;
+  /** Whether the backend's intra-op workers spun while waiting (native; src/runtime/spin.ts). */
+  spinning: boolean;
   optimizer: string;
   median_ms: number;
   min_ms: number;
@@ -167,6 +169,7 @@ export async function measureStep(
     model: overrides,
     backend: backend.name,
     threads: backend.info().threads,
+    spinning: backend.info().spinning ?? false,
     optimizer: optimizerName,
     median_ms: s.medianMs,
     min_ms: s.minMs,

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { presetNames } from "../optim/mod.ts";
-import { openBackend, parseBackendName } from "../runtime/mod.ts";
+import { openBackend, parseBackendName, parseSpinPolicy, SPIN_ENV, SPIN_POLICIES } from "../runtime/mod.ts";
 import { type BenchRow, matmulPeak, measureStep } from "../bench/measure.ts";
 import { fitExponent, SCALING_WIDTHS, SCALING_WORKLOAD, scalingModel } from "../bench/scaling.ts";
 import {
@@ -23,7 +23,7 @@ import { intOption, runMain } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
 
 const HELP =
-  `deno task bench [--backend native|wasm|webgpu] [--threads 2] [--steps 20] [--json] [--compare-torch]
+  `deno task bench [--backend native|wasm|webgpu] [--threads 2] [--spin auto] [--steps 20] [--json] [--compare-torch]
                  [--workloads nanogpt-tiny,cnn-tiny] [--optimizers adamw,muon,...] [--model JSON] [--rounds R] [--scaling]
 
 Prints one row per (workload, optimizer): median and min ms per training step, tokens (images) per
@@ -31,6 +31,9 @@ second, the optimizer's share of the step, GFLOP/s of the step's matrix products
 measured 1024x1024 MatMul peak, and the process's peak resident memory. --json prints one JSON object per
 line instead. On webgpu, parameters and optimizer state stay on the device between steps.
 
+  --spin POLICY    native intra-op workers: ${SPIN_POLICIES.join(", ")}; auto (the default, also set by
+                   ${SPIN_ENV}) spins only when the cores the threads need are idle as each
+                   measurement starts; the "spin" column says in how many rounds it spun
   --model JSON     workload overrides for every workload, e.g. '{"batch":2}' (nanogpt-124m at batch 2)
   --compare-torch  also runs benchmarks/reference/torch_reference.py (Debian python3-torch and
                    libopenblas0-pthread, /usr/bin/python3) for AdamW and Muon on ${TORCH_WORKLOADS.join(", ")}
@@ -99,10 +102,12 @@ function columns(head: string[], body: string[][]): string {
   return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ")).join("\n");
 }
 
-function table(rows: BenchRow[]): string {
+/** Merged rows, each with how many of its rounds spun (`rounds` holds every round's row of each). */
+function table(rows: BenchRow[], rounds: BenchRow[][]): string {
   const head = [
     "workload",
     "optimizer",
+    "spin",
     "median ms",
     "min ms",
     "items/s",
@@ -115,9 +120,11 @@ function table(rows: BenchRow[]): string {
     head,
     rows.map((
       r,
+      i,
     ) => [
       r.workload,
       r.optimizer,
+      `${rounds[i].filter((x) => x.spinning).length}/${rounds[i].length}`,
       fmt(r.median_ms),
       fmt(r.min_ms),
       fmt(r.tokens_per_s, 0),
@@ -259,6 +266,7 @@ async function main(argv: string[]): Promise<number> {
       scaling: { type: "boolean", default: false },
       model: { type: "string", default: "{}" },
       rounds: { type: "string" },
+      spin: { type: "string" },
       one: { type: "string" },
       peak: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -269,6 +277,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const backendName = parseBackendName(values.backend!);
+  // The measuring children inherit the policy through the environment.
+  if (values.spin !== undefined) Deno.env.set(SPIN_ENV, parseSpinPolicy(values.spin, "--spin"));
   const threads = intOption("threads", values.threads)!;
   const steps = intOption("steps", values.steps)!;
   const model = parseModel(values.model!);
@@ -330,7 +340,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   bar.finish();
-  if (!values.json) console.log(table(jobs.map((j) => mergeRounds(ours.get(j)!))));
+  if (!values.json) {
+    console.log(table(jobs.map((j) => mergeRounds(ours.get(j)!)), jobs.map((j) => ours.get(j)!)));
+  }
   for (const [workload, comparisons] of torch) {
     for (const line of torchLines(ours, workload, comparisons, values.json!)) console.log(line);
   }

@@ -37,6 +37,8 @@ export interface BackendInfo {
   threads: number;
   /** ORT's graph optimization level of every session. */
   graphOptimization: GraphOptimization;
+  /** Whether the intra-op workers spin while they wait (native only; src/runtime/spin.ts). */
+  spinning?: boolean;
   /** The WebGPU adapter (webgpu only). */
   adapter?: {
     vendor: string;

@@ -38,8 +38,15 @@ export async function checkAvailable(): Promise<void> {
   await importOnnxruntimeNode();
 }
 
-/** Opens the native backend with `threads` intra-op threads per session (inter-op 1, sequential). */
-export async function open(threads: number, graphOptimization: GraphOptimization): Promise<Backend> {
+/**
+ * Opens the native backend with `threads` intra-op threads per session (inter-op 1, sequential), whose
+ * workers spin while they wait for work when `spinning` (src/runtime/spin.ts) and block otherwise.
+ */
+export async function open(
+  threads: number,
+  graphOptimization: GraphOptimization,
+  spinning = false,
+): Promise<Backend> {
   const ort = await importOnnxruntimeNode();
   return new OrtBackend({
     name: "native",
@@ -51,6 +58,7 @@ export async function open(threads: number, graphOptimization: GraphOptimization
       ortVersion: ort.env.versions.node ?? ort.env.versions.common,
       threads,
       graphOptimization,
+      spinning,
       ...runtimeVersions(),
     }),
     sessionOptions: (options) => ({
@@ -64,9 +72,7 @@ export async function open(threads: number, graphOptimization: GraphOptimization
       // 2.4 GB without). Plain malloc keeps one run's peak and gives it back; memory patterns need the arena.
       enableCpuMemArena: false,
       enableMemPattern: false,
-      // Under load: a spinning intra-op worker steals the core the main thread needs (2 threads with one
-      // core busy were slower than 1 thread); blocking workers cost nothing measurable when idle.
-      extra: { session: { intra_op: { allow_spinning: "0" } } },
+      extra: { session: { intra_op: { allow_spinning: spinning ? "1" : "0" } } },
       ...(options.profilePrefix === undefined ? {} : {
         enableProfiling: true,
         profileFilePrefix: options.profilePrefix,
