@@ -23,8 +23,8 @@ import { intOption, runMain } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
 
 const HELP =
-  `deno task bench [--backend native|wasm|webgpu] [--threads 2] [--spin auto] [--steps 20] [--json] [--compare-torch]
-                 [--workloads nanogpt-tiny,cnn-tiny] [--optimizers adamw,muon,...] [--model JSON] [--rounds R] [--scaling]
+  `deno task bench [--backend native|wasm|webgpu] [--threads 2] [--spin auto] [--steps 20] [--json]
+                 [--compare-torch] [--workloads nanogpt-tiny,cnn-tiny] [--optimizers adamw,muon,...] [--model JSON] [--rounds R] [--scaling]
 
 Prints one row per (workload, optimizer): median and min ms per training step, tokens (images) per
 second, the optimizer's share of the step, GFLOP/s of the step's matrix products against the backend's
@@ -102,8 +102,8 @@ function columns(head: string[], body: string[][]): string {
   return [head, ...body].map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ")).join("\n");
 }
 
-/** Merged rows, each with how many of its rounds spun (`rounds` holds every round's row of each). */
-function table(rows: BenchRow[], rounds: BenchRow[][]): string {
+/** One line per job from every round's row of it: the merged row, and in how many rounds it spun. */
+function table(jobRounds: BenchRow[][]): string {
   const head = [
     "workload",
     "optimizer",
@@ -118,21 +118,21 @@ function table(rows: BenchRow[], rounds: BenchRow[][]): string {
   ];
   return columns(
     head,
-    rows.map((
-      r,
-      i,
-    ) => [
-      r.workload,
-      r.optimizer,
-      `${rounds[i].filter((x) => x.spinning).length}/${rounds[i].length}`,
-      fmt(r.median_ms),
-      fmt(r.min_ms),
-      fmt(r.tokens_per_s, 0),
-      `${fmt(100 * r.optimizer_share, 0)}%`,
-      fmt(r.gflops),
-      `${fmt(100 * r.peak_fraction, 0)}%`,
-      fmt(r.peak_rss_mb, 0),
-    ]),
+    jobRounds.map((rounds) => {
+      const r = mergeRounds(rounds);
+      return [
+        r.workload,
+        r.optimizer,
+        `${rounds.filter((x) => x.spinning).length}/${rounds.length}`,
+        fmt(r.median_ms),
+        fmt(r.min_ms),
+        fmt(r.tokens_per_s, 0),
+        `${fmt(100 * r.optimizer_share, 0)}%`,
+        fmt(r.gflops),
+        `${fmt(100 * r.peak_fraction, 0)}%`,
+        fmt(r.peak_rss_mb, 0),
+      ];
+    }),
   );
 }
 
@@ -340,9 +340,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   bar.finish();
-  if (!values.json) {
-    console.log(table(jobs.map((j) => mergeRounds(ours.get(j)!)), jobs.map((j) => ours.get(j)!)));
-  }
+  if (!values.json) console.log(table(jobs.map((j) => ours.get(j)!)));
   for (const [workload, comparisons] of torch) {
     for (const line of torchLines(ours, workload, comparisons, values.json!)) console.log(line);
   }

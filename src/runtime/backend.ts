@@ -21,6 +21,12 @@ export type GraphOptimization = "disabled" | "basic" | "extended" | "all";
 /** Every {@link GraphOptimization}, weakest first. */
 export const GRAPH_OPTIMIZATIONS: readonly GraphOptimization[] = ["disabled", "basic", "extended", "all"];
 
+/** Checks that `value` is one of `choices`, or throws "unknown <what> ...; use one of: ..." listing them. */
+export function parseChoice<T extends string>(value: string, choices: readonly T[], what: string): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new Error(`unknown ${what} "${value}"; use one of: ${choices.join(", ")}`);
+}
+
 /** Element types a backend tensor may hold. */
 export type TensorType = "float32" | "float64" | "int32" | "int64";
 

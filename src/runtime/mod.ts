@@ -8,6 +8,7 @@ import {
   BackendUnavailableError,
   GRAPH_OPTIMIZATIONS,
   type GraphOptimization,
+  parseChoice,
 } from "./backend.ts";
 import { probeBackend } from "./probe.ts";
 import { parseSpinPolicy, resolveSpinning, SPIN_ENV, type SpinPolicy } from "./spin.ts";
@@ -41,8 +42,7 @@ const MODULES: Record<BackendName, () => Promise<BackendModule>> = {
 
 /** Checks that `name` is a backend name, or throws an error that lists the valid ones. */
 export function parseBackendName(name: string): BackendName {
-  if ((BACKENDS as readonly string[]).includes(name)) return name as BackendName;
-  throw new Error(`unknown backend "${name}"; use one of: ${BACKENDS.join(", ")}`);
+  return parseChoice(name, BACKENDS, "backend");
 }
 
 /** The most threads a backend may be opened with, per core of this machine. */
@@ -68,17 +68,15 @@ function resolveThreads(threads: number | undefined): number {
 
 /** Checks that `level` is an ORT graph optimization level, or throws an error that lists the valid ones. */
 export function parseGraphOptimization(level: string): GraphOptimization {
-  if ((GRAPH_OPTIMIZATIONS as readonly string[]).includes(level)) return level as GraphOptimization;
-  throw new Error(
-    `unknown graph optimization level "${level}"; use one of: ${GRAPH_OPTIMIZATIONS.join(", ")}`,
-  );
+  return parseChoice(level, GRAPH_OPTIMIZATIONS, "graph optimization level");
 }
 
 const probed = new Map<BackendName, Promise<void>>();
 
 /**
  * Opens a backend. `threads` defaults to every core (navigator.hardwareConcurrency), `graphOptimization`
- * to "all", `spin` (native only) to the LMO_INTRA_OP_SPIN environment variable or "auto". Throws {@link BackendUnavailableError} when the backend cannot run here, with what to do about it.
+ * to "all", `spin` (native only) to the LMO_INTRA_OP_SPIN environment variable or "auto". Throws
+ * {@link BackendUnavailableError} when the backend cannot run here, with what to do about it.
  * The first open of each backend in a process runs a probe on a tiny graph under a deadline (probe.ts), so
  * a backend that hangs fails here with an error naming it and what to do.
  */

@@ -45,7 +45,7 @@ export async function checkAvailable(): Promise<void> {
 export async function open(
   threads: number,
   graphOptimization: GraphOptimization,
-  spinning = false,
+  spinning: boolean,
 ): Promise<Backend> {
   const ort = await importOnnxruntimeNode();
   return new OrtBackend({

@@ -6,6 +6,7 @@
  * when the backend opens.
  */
 import { loadavg } from "node:os";
+import { parseChoice } from "./backend.ts";
 
 /** "auto" (spin when enough cores are idle at open), "on" or "off". */
 export type SpinPolicy = "auto" | "on" | "off";
@@ -18,8 +19,7 @@ export const SPIN_ENV = "LMO_INTRA_OP_SPIN";
 
 /** Checks that `value` is a spin policy, or throws an error that lists them. */
 export function parseSpinPolicy(value: string, source = "spin policy"): SpinPolicy {
-  if ((SPIN_POLICIES as readonly string[]).includes(value)) return value as SpinPolicy;
-  throw new Error(`unknown ${source} "${value}"; use one of: ${SPIN_POLICIES.join(", ")}`);
+  return parseChoice(value, SPIN_POLICIES, source);
 }
 
 /**
@@ -44,6 +44,7 @@ export async function idleCores(sampleMs = 200): Promise<number> {
 /** Resolves a policy for a backend opened with `threads` threads. */
 export async function resolveSpinning(policy: SpinPolicy, threads: number): Promise<boolean> {
   if (policy !== "auto") return policy === "on";
+  // One thread never spins: skip the 200 ms sample.
   return threads > 1 && spinWhenIdle(threads, await idleCores());
 }
 
