@@ -54,6 +54,35 @@ Deno.test("maxPool2d routes a window's gradient to its first maximum when maxima
   }
 });
 
+Deno.test("gather's gradient sums repeated rows in index order at 2 threads, the same on every run", async () => {
+  // 8,192 lookups of 3 rows, 384 wide: enough work that ORT splits a parallel scatter across both threads.
+  const [n, rows, width] = [8192, 3, 384];
+  const g = new G.Graph();
+  const table = g.input("table", [rows, width]);
+  const ids = g.input("ids", [n], "int32");
+  const w = g.input("w", [n, width]);
+  const [dt] = G.grad(G.reduceSum(G.mul(G.gather(table, ids), w)), [table]);
+  const rng = new Rng(3);
+  const feeds = {
+    table: new Float32Array(rows * width),
+    ids: Int32Array.from({ length: n }, () => Math.floor(rng.uniform() * rows)),
+    w: Float32Array.from({ length: n * width }, () => rng.uniform() - 0.5),
+  };
+  const want = new Float32Array(rows * width);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < width; j++) {
+      want[feeds.ids[i] * width + j] = Math.fround(want[feeds.ids[i] * width + j] + feeds.w[i * width + j]);
+    }
+  }
+  const backend = await openBackend("native", { threads: 2 });
+  const p = await Program.load(backend, G.exportOnnx({ dt }));
+  try {
+    for (let run = 0; run < 3; run++) assert.deepEqual((await p.runToHost(feeds)).dt, want, `run ${run}`);
+  } finally {
+    await p.release();
+  }
+});
+
 Deno.test("shape errors name the op and the shapes", () => {
   const g = new G.Graph();
   const a = g.input("a", [3, 4]);

@@ -45,6 +45,8 @@ export interface BackendInfo {
   graphOptimization: GraphOptimization;
   /** Whether the intra-op workers spin while they wait (native only; src/runtime/spin.ts). */
   spinning?: boolean;
+  /** Whether the process's malloc keeps freed memory for the next step (native only; src/runtime/heap.ts). */
+  retainsFreedMemory?: boolean;
   /** The WebGPU adapter (webgpu only). */
   adapter?: {
     vendor: string;

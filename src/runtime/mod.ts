@@ -10,6 +10,7 @@ import {
   type GraphOptimization,
   parseChoice,
 } from "./backend.ts";
+import type { HeapPolicy } from "./heap.ts";
 import { probeBackend } from "./probe.ts";
 import { parseSpinPolicy, resolveSpinning, SPIN_ENV, type SpinPolicy } from "./spin.ts";
 
@@ -24,6 +25,7 @@ export {
 export { DEADLINE_ENV, DeadlineError } from "./watchdog.ts";
 export { SessionCache } from "./session_cache.ts";
 export { parseSpinPolicy, SPIN_ENV, SPIN_POLICIES, type SpinPolicy } from "./spin.ts";
+export { HEAP_ENV, type HeapPolicy } from "./heap.ts";
 
 /** Every backend name, in order of preference on a CPU machine. */
 export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];
@@ -31,7 +33,12 @@ export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];
 /** What each backend module provides. */
 interface BackendModule {
   checkAvailable(): Promise<void>;
-  open(threads: number, graphOptimization: GraphOptimization, spinning: boolean): Promise<Backend>;
+  open(
+    threads: number,
+    graphOptimization: GraphOptimization,
+    spinning: boolean,
+    heap: HeapPolicy,
+  ): Promise<Backend>;
 }
 
 const MODULES: Record<BackendName, () => Promise<BackendModule>> = {
@@ -75,14 +82,16 @@ const probed = new Map<BackendName, Promise<void>>();
 
 /**
  * Opens a backend. `threads` defaults to every core (navigator.hardwareConcurrency), `graphOptimization`
- * to "all", `spin` (native only) to the LMO_INTRA_OP_SPIN environment variable or "auto". Throws
+ * to "all", `spin` (native only) to the LMO_INTRA_OP_SPIN environment variable or "auto", `heap` (native
+ * only: whether malloc keeps freed memory, src/runtime/heap.ts) to "retain" where LMO_HEAP is unset. Throws
  * {@link BackendUnavailableError} when the backend cannot run here, with what to do about it.
  * The first open of each backend in a process runs a probe on a tiny graph under a deadline (probe.ts), so
  * a backend that hangs fails here with an error naming it and what to do.
  */
 export async function openBackend(
   name: BackendName | string,
-  options: { threads?: number; graphOptimization?: GraphOptimization; spin?: SpinPolicy } = {},
+  options: { threads?: number; graphOptimization?: GraphOptimization; spin?: SpinPolicy; heap?: HeapPolicy } =
+    {},
 ): Promise<Backend> {
   const backend = parseBackendName(name);
   const threads = resolveThreads(options.threads);
@@ -90,7 +99,7 @@ export async function openBackend(
   const envSpin = Deno.env.get(SPIN_ENV);
   const policy = options.spin ?? (envSpin ? parseSpinPolicy(envSpin, SPIN_ENV) : "auto");
   const spinning = backend === "native" && await resolveSpinning(policy, threads);
-  const opened = await (await MODULES[backend]()).open(threads, level, spinning);
+  const opened = await (await MODULES[backend]()).open(threads, level, spinning, options.heap ?? "retain");
   if (!probed.has(backend)) probed.set(backend, probeBackend(opened));
   await probed.get(backend);
   return opened;

@@ -11,6 +11,7 @@ import {
   requirePermission,
   runtimeVersions,
 } from "./backend.ts";
+import { applyHeapPolicy, type HeapPolicy, heapPolicyFromEnv } from "./heap.ts";
 
 const PACKAGE = "onnxruntime-node";
 
@@ -40,14 +41,17 @@ export async function checkAvailable(): Promise<void> {
 
 /**
  * Opens the native backend with `threads` intra-op threads per session (inter-op 1, sequential), whose
- * workers spin while they wait for work when `spinning` (src/runtime/spin.ts) and block otherwise.
+ * workers spin while they wait for work when `spinning` (src/runtime/spin.ts) and block otherwise. The
+ * process's malloc then follows `heap`, or `LMO_HEAP` where it is set (src/runtime/heap.ts).
  */
 export async function open(
   threads: number,
   graphOptimization: GraphOptimization,
   spinning: boolean,
+  heap: HeapPolicy,
 ): Promise<Backend> {
   const ort = await importOnnxruntimeNode();
+  const retainsFreedMemory = applyHeapPolicy(heapPolicyFromEnv(heap));
   return new OrtBackend({
     name: "native",
     ort,
@@ -59,6 +63,7 @@ export async function open(
       threads,
       graphOptimization,
       spinning,
+      retainsFreedMemory,
       ...runtimeVersions(),
     }),
     sessionOptions: (options) => ({

@@ -201,6 +201,8 @@ export async function runJob(input: JobInput, options: RunJobOptions = {}): Prom
   const opened = await openBackend(config.backend, {
     threads: config.threads,
     graphOptimization: options.graphOptimization,
+    // The split step is the memory-saving mode: freed blocks go back to the system (src/runtime/heap.ts).
+    heap: config.splitStep ? "release" : "retain",
   });
   const backend = options.sessions ? options.sessions.wrap(opened) : opened;
   const dir = options.out ?? await defaultRunDir(config);

@@ -144,16 +144,24 @@ defineOp("ScatterAddRows", {
     }
     return { shape: [attrs.rows as number, ...updates.shape.slice(lead)], dtype: updates.dtype };
   },
+  // ScatterElements, not ScatterND: ORT's CPU ScatterND splits the updates across the intra-op threads, so
+  // two threads may add into the same row at once (a repeated token), losing a sum and making the embedding
+  // gradient differ run to run (nanogpt-small at 2 threads did). ScatterElements adds in index order on one
+  // thread, which is what ScatterND does at 1 thread: the same sums, bit for bit.
   emit: (out, ctx) => {
     const [updates, indices] = out.inputs;
-    const zeros = ctx.fresh("zeros");
+    const width = out.size / out.shape[0];
+    const [zeros, idx64, column, idx, flatUpdates, sums] = ["zeros", "idx64", "column", "idx", "flat_updates", "sums"]
+      .map((h) => ctx.fresh(h));
     const zeroValue = { dims: [1], dataType: updates.dtype === "float64" ? 11 : 1 };
-    ctx.node("ConstantOfShape", [ctx.int64s(out.shape, "shape")], [zeros], { value: zeroValue });
-    const idx64 = ctx.fresh("idx64");
+    ctx.node("ConstantOfShape", [ctx.int64s([out.shape[0], width], "shape")], [zeros], { value: zeroValue });
     ctx.node("Cast", [ctx.name(indices)], [idx64], { to: 7 });
-    const idx = ctx.fresh("idx");
-    ctx.node("Unsqueeze", [idx64, ctx.int64s([-1], "axes")], [idx]);
-    ctx.node("ScatterND", [zeros, idx, ctx.name(updates)], [ctx.name(out)], { reduction: "add" });
+    ctx.node("Reshape", [idx64, ctx.int64s([indices.size, 1], "column")], [column]);
+    const rows = ctx.int64s([indices.size, width], "rows");
+    ctx.node("Expand", [column, rows], [idx]);
+    ctx.node("Reshape", [ctx.name(updates), rows], [flatUpdates]);
+    ctx.node("ScatterElements", [zeros, idx, flatUpdates], [sums], { axis: 0, reduction: "add" });
+    ctx.node("Reshape", [sums, ctx.int64s(out.shape, "shape")], [ctx.name(out)]);
   },
   vjp: (out, g) => [gather(g, cast(out.inputs[1], "int64")), null],
 });
