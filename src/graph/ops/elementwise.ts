@@ -27,25 +27,37 @@ function binaryInfer(op: string, numeric: boolean) {
   };
 }
 
-function defineBinary(name: string, onnx: string, vjp?: (a: Tensor, b: Tensor, out: Tensor, g: Tensor) => [Tensor | null, Tensor | null]) {
+/**
+ * A binary op whose VJP gives each input's gradient at the output's shape, summed down to the input's shape
+ * here; `negateB` marks a second gradient that is the negative of the returned one, negated after that sum
+ * (on the input's shape, often a [B, T, 1] statistic, not the output's: one full-size pass fewer, and the
+ * same bits, since rounding to nearest is symmetric in sign).
+ */
+function defineBinary(
+  name: string,
+  onnx: string,
+  vjp?: (a: Tensor, b: Tensor, out: Tensor, g: Tensor) => [Tensor | null, Tensor | null],
+  negateB = false,
+) {
   defineOp(name, {
     infer: binaryInfer(name, true),
     emit: (out, ctx) => ctx.node(onnx, out.inputs.map((t) => ctx.name(t)), [ctx.name(out)]),
     vjp: vjp && ((out, g) => {
       const [a, b] = out.inputs;
       const [ga, gb] = vjp(a, b, out, g);
-      return [ga && unbroadcast(ga, a.shape), gb && unbroadcast(gb, b.shape)];
+      const sumB = gb && unbroadcast(gb, b.shape);
+      return [ga && unbroadcast(ga, a.shape), sumB && negateB ? neg(sumB) : sumB];
     }),
   });
 }
 
 defineBinary("Add", "Add", (_a, _b, _o, g) => [g, g]);
-defineBinary("Sub", "Sub", (_a, _b, _o, g) => [g, neg(g)]);
+defineBinary("Sub", "Sub", (_a, _b, _o, g) => [g, g], true);
 defineBinary("Mul", "Mul", (a, b, _o, g) => [mul(g, b), mul(g, a)]);
 defineBinary("Div", "Div", (_a, b, o, g) => {
   const ga = div(g, b);
-  return [ga, neg(mul(ga, o))];
-});
+  return [ga, mul(ga, o)];
+}, true);
 defineBinary("Max", "Max", (a, b, _o, g) => {
   const pick = cast(greaterOrEqual(a, b), g.dtype);
   return [mul(g, pick), mul(g, sub(1, pick))];
