@@ -115,6 +115,8 @@ export interface OrtBackendSpec {
   sessionOptions(options: SessionOptions): InferenceSession.SessionOptions;
   /** Whether tensors may hold device memory, so that `dispose` must free them. */
   deviceTensors: boolean;
+  /** Runs after each session is released (native: gives the freed memory back, src/runtime/heap.ts). */
+  afterRelease?: () => void;
 }
 
 const HOST_ARRAY_TYPES = {
@@ -256,14 +258,22 @@ class OrtSession implements Session {
   readonly #profiling: boolean;
   /** The backend's info while the first run is still ahead (it runs under a deadline), then undefined. */
   #firstRunInfo: (() => BackendInfo) | undefined;
+  readonly #afterRelease: (() => void) | undefined;
 
-  constructor(backend: BackendName, session: InferenceSession, profiling: boolean, info: () => BackendInfo) {
+  constructor(
+    backend: BackendName,
+    session: InferenceSession,
+    profiling: boolean,
+    info: () => BackendInfo,
+    afterRelease?: () => void,
+  ) {
     this.inputNames = [...session.inputNames];
     this.outputNames = [...session.outputNames];
     this.#session = session;
     this.#backend = backend;
     this.#profiling = profiling;
     this.#firstRunInfo = info;
+    this.#afterRelease = afterRelease;
   }
 
   async run(feeds: Record<string, Tensor>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
@@ -287,6 +297,7 @@ class OrtSession implements Session {
     this.#session = undefined;
     if (this.#profiling) session.endProfiling();
     await session.release();
+    this.#afterRelease?.();
   }
 }
 
@@ -325,7 +336,13 @@ export class OrtBackend implements Backend {
         { cause: error },
       );
     }
-    return new OrtSession(this.name, session, ortOptions.enableProfiling === true, () => this.info());
+    return new OrtSession(
+      this.name,
+      session,
+      ortOptions.enableProfiling === true,
+      () => this.info(),
+      this.#spec.afterRelease,
+    );
   }
 
   tensor(type: TensorType, data: HostData, dims: readonly number[]): Tensor {

@@ -28,7 +28,13 @@ const M_TRIM_THRESHOLD = -1;
 const M_MMAP_MAX = -4;
 const INT_MAX = 0x7fffffff;
 
-let retained = false;
+const SYMBOLS = {
+  mallopt: { parameters: ["i32", "i32"], result: "i32" },
+  malloc_trim: { parameters: ["usize"], result: "i32" },
+} as const;
+
+/** glibc, once this process retains freed memory; undefined until then. */
+let libc: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 
 /** The policy that {@link HEAP_ENV} asks for, `fallback` when it is unset; throws naming the valid values. */
 export function heapPolicyFromEnv(fallback: HeapPolicy = "retain"): HeapPolicy {
@@ -41,18 +47,24 @@ export function heapPolicyFromEnv(fallback: HeapPolicy = "retain"): HeapPolicy {
  * glibc, nothing changes and the answer is false.
  */
 export function applyHeapPolicy(policy: HeapPolicy): boolean {
-  if (retained || policy === "release" || Deno.build.os !== "linux") return retained;
-  let libc: Deno.DynamicLibrary<{ mallopt: { parameters: ["i32", "i32"]; result: "i32" } }>;
+  if (libc || policy === "release" || Deno.build.os !== "linux") return libc !== undefined;
+  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
   try {
-    libc = Deno.dlopen("libc.so.6", { mallopt: { parameters: ["i32", "i32"], result: "i32" } });
+    lib = Deno.dlopen("libc.so.6", SYMBOLS);
   } catch {
     return false;
   }
-  try {
-    retained = libc.symbols.mallopt(M_MMAP_MAX, 0) === 1 &&
-      libc.symbols.mallopt(M_TRIM_THRESHOLD, INT_MAX) === 1;
-  } finally {
-    libc.close();
-  }
-  return retained;
+  if (lib.symbols.mallopt(M_MMAP_MAX, 0) === 1 && lib.symbols.mallopt(M_TRIM_THRESHOLD, INT_MAX) === 1) {
+    libc = lib;
+  } else lib.close();
+  return libc !== undefined;
+}
+
+/**
+ * Gives a retaining heap's free memory back to the system (`malloc_trim`): a released session's blocks are
+ * no use to the next step, and a process between jobs should hold only what it still uses (the bench runs
+ * PyTorch beside a process that has just stepped nanogpt-124m). A no-op when the heap does not retain.
+ */
+export function trimHeap(): void {
+  libc?.symbols.malloc_trim(0n);
 }

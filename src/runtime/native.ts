@@ -11,7 +11,7 @@ import {
   requirePermission,
   runtimeVersions,
 } from "./backend.ts";
-import { applyHeapPolicy, type HeapPolicy, heapPolicyFromEnv } from "./heap.ts";
+import { applyHeapPolicy, type HeapPolicy, heapPolicyFromEnv, trimHeap } from "./heap.ts";
 
 const PACKAGE = "onnxruntime-node";
 
@@ -56,6 +56,7 @@ export async function open(
     name: "native",
     ort,
     deviceTensors: false,
+    afterRelease: trimHeap,
     info: () => ({
       name: "native",
       ortPackage: PACKAGE,
