@@ -6,12 +6,12 @@
  * so every step faults the pages of its large activations in again: nanogpt-small took 270k-380k page
  * faults and 0.6-0.8 s of system time a step that way. With mmap off (`M_MMAP_MAX` 0) and the heap's top
  * never trimmed (`M_TRIM_THRESHOLD` at its maximum), the freed blocks stay in the heap and the next step
- * reuses them: 16k-23k faults and 0.2 s. The peak is the same, since each step frees what it allocated.
+ * reuses them: 16k-23k faults and 0.2 s, at the same peak. A released session trims the heap.
  *
  * The cost is a higher peak where freed blocks leave holes that a larger block cannot use: nanogpt-124m's
- * fused step peaked 0.4 GB higher, its split step 0.1 GB. So a split-step run, which exists to save memory,
- * releases by default. `LMO_HEAP=retain|release` decides for every run; a non-glibc C library (musl, macOS)
- * keeps its defaults anyway.
+ * fused step peaked 0.4 GB higher, its split step 0.1 GB. So a training run releases by default when it
+ * uses the split step or its predicted peak is over half the machine's memory (src/train/job.ts).
+ * `LMO_HEAP=retain|release` decides for every run; a non-glibc C library (musl, macOS) keeps its defaults.
  */
 import { parseChoice } from "./backend.ts";
 

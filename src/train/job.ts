@@ -7,7 +7,13 @@ import { makeWorkload } from "../models/presets.ts";
 import { formatRoutingTable, loadOptimizerModule, makeOptimizer, type OptionValue } from "../optim/mod.ts";
 import type { Optimizer } from "../optim/types.ts";
 import type { Workload } from "../models/types.ts";
-import { type GraphOptimization, openBackend, parseBackendName, type SessionCache } from "../runtime/mod.ts";
+import {
+  type GraphOptimization,
+  type HeapPolicy,
+  openBackend,
+  parseBackendName,
+  type SessionCache,
+} from "../runtime/mod.ts";
 import { readColumns } from "../trace/arrow_read.ts";
 import { configHash } from "../trace/config_hash.ts";
 import { pathExists, writeFileAtomic } from "../trace/fs_util.ts";
@@ -159,13 +165,16 @@ function planOf(p: PreparedJob, split: SplitGraphs | undefined): MemoryPlan {
 
 /**
  * Refuses a native run whose predicted peak memory exceeds this machine's, before anything is written, and
- * says what would fit: the split step, or a smaller batch.
+ * says what would fit: the split step, or a smaller batch. Returns the heap policy of a run that fits
+ * (src/runtime/heap.ts): retaining freed memory saves page faults but leaves holes (nanogpt-124m's fused
+ * step peaked 0.4 GB higher), so only a run predicted to use at most half the machine retains, and never the
+ * split step, which exists to save memory.
  */
-function checkMemory(p: PreparedJob): void {
+function checkMemory(p: PreparedJob): HeapPolicy {
   const { config, workload, stepGraph, split, sizes } = p;
   const { peak } = planOf(p, split);
   const total = Deno.systemMemoryInfo().total;
-  if (peak <= total) return;
+  if (peak <= total) return split || peak > total / 2 ? "release" : "retain";
   const what = `${config.workload} / ${config.optimizer} at batch ${sizes.microBatch}`;
   let fix = "a smaller --model.batch";
   if (!split) {
@@ -197,12 +206,11 @@ export async function runJob(input: JobInput, options: RunJobOptions = {}): Prom
   // Everything that can fail on bad input fails here, before a run directory exists.
   const prepared = await prepareJob(input, options.resolvedOpt);
   const { config } = prepared;
-  if (config.backend === "native") checkMemory(prepared);
+  const heap = config.backend === "native" ? checkMemory(prepared) : undefined;
   const opened = await openBackend(config.backend, {
     threads: config.threads,
     graphOptimization: options.graphOptimization,
-    // The split step is the memory-saving mode: freed blocks go back to the system (src/runtime/heap.ts).
-    heap: config.splitStep ? "release" : "retain",
+    heap,
   });
   const backend = options.sessions ? options.sessions.wrap(opened) : opened;
   const dir = options.out ?? await defaultRunDir(config);
