@@ -95,6 +95,12 @@ export function exportOnnx(outputs: Record<string, Tensor>, name = "lmo-bench"):
       );
       return n;
     },
+    zeros: (shape, dtype) => {
+      const n = ctx.fresh("zeros");
+      const value = { dims: [1], dataType: onnxType(dtype) };
+      ctx.node("ConstantOfShape", [ctx.int64s(shape, "shape")], [n], { value });
+      return n;
+    },
   };
   for (const t of live) {
     if (t.op === "Input") continue;

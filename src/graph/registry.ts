@@ -14,6 +14,8 @@ export interface EmitContext {
   contribNode(opType: string, inputs: string[], outputs: string[]): void;
   /** Adds an int64 initializer and returns its name (for axes, shapes, pads...). */
   int64s(values: readonly number[], hint?: string): string;
+  /** Adds a ConstantOfShape node of zeros of `shape` and `dtype` and returns its name. */
+  zeros(shape: readonly number[], dtype: DType): string;
 }
 
 /** The definition of one op. */

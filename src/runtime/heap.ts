@@ -36,7 +36,7 @@ const SYMBOLS = {
 /** glibc, once this process retains freed memory; undefined until then. */
 let libc: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 
-/** The policy that {@link HEAP_ENV} asks for, `fallback` when it is unset; throws naming the valid values. */
+/** The policy that {@link HEAP_ENV} asks for, else `fallback` (retain by default); throws naming the valid ones. */
 export function heapPolicyFromEnv(fallback: HeapPolicy = "retain"): HeapPolicy {
   return parseChoice(Deno.env.get(HEAP_ENV) ?? fallback, HEAP_POLICIES, HEAP_ENV);
 }

@@ -25,7 +25,7 @@ export {
 export { DEADLINE_ENV, DeadlineError } from "./watchdog.ts";
 export { SessionCache } from "./session_cache.ts";
 export { parseSpinPolicy, SPIN_ENV, SPIN_POLICIES, type SpinPolicy } from "./spin.ts";
-export { HEAP_ENV, type HeapPolicy } from "./heap.ts";
+export type { HeapPolicy } from "./heap.ts";
 
 /** Every backend name, in order of preference on a CPU machine. */
 export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];
@@ -37,7 +37,7 @@ interface BackendModule {
     threads: number,
     graphOptimization: GraphOptimization,
     spinning: boolean,
-    heap: HeapPolicy,
+    heap: HeapPolicy | undefined,
   ): Promise<Backend>;
 }
 
@@ -99,7 +99,7 @@ export async function openBackend(
   const envSpin = Deno.env.get(SPIN_ENV);
   const policy = options.spin ?? (envSpin ? parseSpinPolicy(envSpin, SPIN_ENV) : "auto");
   const spinning = backend === "native" && await resolveSpinning(policy, threads);
-  const opened = await (await MODULES[backend]()).open(threads, level, spinning, options.heap ?? "retain");
+  const opened = await (await MODULES[backend]()).open(threads, level, spinning, options.heap);
   if (!probed.has(backend)) probed.set(backend, probeBackend(opened));
   await probed.get(backend);
   return opened;

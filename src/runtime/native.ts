@@ -42,13 +42,13 @@ export async function checkAvailable(): Promise<void> {
 /**
  * Opens the native backend with `threads` intra-op threads per session (inter-op 1, sequential), whose
  * workers spin while they wait for work when `spinning` (src/runtime/spin.ts) and block otherwise. The
- * process's malloc then follows `heap`, or `LMO_HEAP` where it is set (src/runtime/heap.ts).
+ * process's malloc then follows `LMO_HEAP`, else `heap`, else retains (src/runtime/heap.ts).
  */
 export async function open(
   threads: number,
   graphOptimization: GraphOptimization,
   spinning: boolean,
-  heap: HeapPolicy,
+  heap: HeapPolicy | undefined,
 ): Promise<Backend> {
   const ort = await importOnnxruntimeNode();
   const retainsFreedMemory = applyHeapPolicy(heapPolicyFromEnv(heap));

@@ -152,16 +152,13 @@ defineOp("MaxPoolGrad", {
     // Routes each window's gradient to the position of its maximum: MaxPool's flat indices, then a scatter-add.
     const [x, g] = out.inputs;
     const { kernel, stride } = out.attrs as { kernel: number; stride: number };
-    const [pooled, indices, flatIdx, flatG, zeros, flatOut] = ["pooled", "indices", "flat_idx", "flat_g", "zeros", "flat_out"]
+    const [pooled, indices, flatIdx, flatG, flatOut] = ["pooled", "indices", "flat_idx", "flat_g", "flat_out"]
       .map((h) => ctx.fresh(h));
     ctx.node("MaxPool", [ctx.name(x)], [pooled, indices], { kernel_shape: [kernel, kernel], strides: [stride, stride] });
     const flat = ctx.int64s([-1], "flat");
     ctx.node("Reshape", [indices, flat], [flatIdx]);
     ctx.node("Reshape", [ctx.name(g), flat], [flatG]);
-    ctx.node("ConstantOfShape", [ctx.int64s([x.size], "size")], [zeros], {
-      value: { dims: [1], dataType: x.dtype === "float64" ? 11 : 1 },
-    });
-    ctx.node("ScatterElements", [zeros, flatIdx, flatG], [flatOut], { axis: 0, reduction: "add" });
+    ctx.node("ScatterElements", [ctx.zeros([x.size], x.dtype), flatIdx, flatG], [flatOut], { axis: 0, reduction: "add" });
     ctx.node("Reshape", [flatOut, ctx.int64s(x.shape, "shape")], [ctx.name(out)]);
   },
 });

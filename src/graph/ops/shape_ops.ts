@@ -151,10 +151,9 @@ defineOp("ScatterAddRows", {
   emit: (out, ctx) => {
     const [updates, indices] = out.inputs;
     const width = out.size / out.shape[0];
-    const [zeros, idx64, column, idx, flatUpdates, sums] = ["zeros", "idx64", "column", "idx", "flat_updates", "sums"]
+    const [idx64, column, idx, flatUpdates, sums] = ["idx64", "column", "idx", "flat_updates", "sums"]
       .map((h) => ctx.fresh(h));
-    const zeroValue = { dims: [1], dataType: updates.dtype === "float64" ? 11 : 1 };
-    ctx.node("ConstantOfShape", [ctx.int64s([out.shape[0], width], "shape")], [zeros], { value: zeroValue });
+    const zeros = ctx.zeros([out.shape[0], width], updates.dtype);
     ctx.node("Cast", [ctx.name(indices)], [idx64], { to: 7 });
     ctx.node("Reshape", [idx64, ctx.int64s([indices.size, 1], "column")], [column]);
     const rows = ctx.int64s([indices.size, width], "rows");
@@ -194,11 +193,7 @@ defineOp("PutAlongLastAxis", {
   emit: (out, ctx) => {
     // Zeros of the output shape with each row's value written at its index (one index per row: no collisions).
     const [values, indices] = out.inputs;
-    const zeros = ctx.fresh("zeros");
-    ctx.node("ConstantOfShape", [ctx.int64s(out.shape, "shape")], [zeros], {
-      value: { dims: [1], dataType: values.dtype === "float64" ? 11 : 1 },
-    });
-    ctx.node("ScatterElements", [zeros, ctx.name(indices), ctx.name(values)], [ctx.name(out)], { axis: -1 });
+    ctx.node("ScatterElements", [ctx.zeros(out.shape, values.dtype), ctx.name(indices), ctx.name(values)], [ctx.name(out)], { axis: -1 });
   },
   vjp: (out, g) => [out.graph.apply("TakeAlongLastAxis", [g, out.inputs[1]]), null],
 });
