@@ -14,6 +14,9 @@
  * its two phases: the gradient graph's working memory and the host copies of the gradients it returns, or
  * the gradients and the update's working memory (the global graph's, or twice a group graph's: its values
  * in ONNX Runtime and their host copies).
+ *
+ * Every loaded session also costs its own fixed memory ({@link SESSION_BYTES}), which counts where a run
+ * loads many: the split step loads one update graph per parameter group (35 at nanogpt-tiny).
  */
 import type { Workload } from "../models/types.ts";
 import { evalLiveBytes, type StepGraph } from "./step.ts";
@@ -22,6 +25,13 @@ import type { SplitGraphs } from "./split_step.ts";
 
 /** The resident memory of the runtime before any model (Deno, onnxruntime-node, the JS heap), measured here. */
 export const RUNTIME_BYTES = 160e6;
+
+/**
+ * The resident memory of one loaded native session that has run once, its feeds excluded: 35 update-group
+ * sessions of nanogpt-tiny took 24 MiB loaded and 48 MiB after one run each, 7 MiB of which were their feeds
+ * and outputs (2026-12-07, 2 threads).
+ */
+export const SESSION_BYTES = 1.2e6;
 
 /** Bytes of a run's memory by kind, and its throughput sizes. */
 export interface MemoryPlan {
@@ -72,14 +82,17 @@ export function planMemory(
     accumulate: stepGraph.liveBytes.accumulate,
     eval: run.evaluates ? evalLiveBytes(workload) : 0,
   };
-  const peak = split
+  const sessions = run.split
+    ? 2 + run.split.update.groups.length + Number(graphs.accumulate > 0) + Number(graphs.eval > 0)
+    : Object.values(graphs).filter((b) => b > 0).length;
+  const peak = sessions * SESSION_BYTES + (split
     ? RUNTIME_BYTES + params + state + accumBuffers + Math.max(
       split.grad + params,
       graphs.accumulate + accumBuffers,
       params + Math.max(split.global, 2 * split.group),
       graphs.eval,
     )
-    : RUNTIME_BYTES + 3 * (params + state + accumBuffers) + Math.max(...Object.values(graphs));
+    : RUNTIME_BYTES + 3 * (params + state + accumBuffers) + Math.max(...Object.values(graphs)));
   return {
     params,
     state,
