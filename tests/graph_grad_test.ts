@@ -83,6 +83,20 @@ const cases: Case[] = [
       return { loss: probe(G.layerNorm(x, w, b)), wrt: [x, w, b] };
     },
   ],
+  ["layerNorm, fused LayerNormalization kernel in float32", (g) => {
+    const x = g.input("x", [3, 4]);
+    return { loss: probe(G.layerNorm(x)), wrt: [x] };
+  }, { dtype: "float32" }],
+  [
+    "layerNorm with gain and bias, fused kernel in float32",
+    (g) => {
+      const x = g.input("x", [2, 3, 5]);
+      const w = g.input("w", [5]);
+      const b = g.input("b", [5]);
+      return { loss: probe(G.layerNorm(x, w, b)), wrt: [x, w, b] };
+    },
+    { dtype: "float32" },
+  ],
   [
     "matmul 2-D",
     (g) => {

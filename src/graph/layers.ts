@@ -36,8 +36,18 @@ export function gelu(x: Tensor): Tensor {
   return x.graph.apply("Gelu", [x]);
 }
 
-/** Normalises the last axis to zero mean and unit variance, then applies optional gain and bias. */
+/**
+ * Normalises the last axis to zero mean and unit variance, then applies optional gain and bias. In float32,
+ * one fused kernel forward (ONNX LayerNormalization, which also keeps the mean and inverse deviation) and a
+ * hand-written backward that reads those statistics. ORT's kernel keeps them in float32 whatever the input,
+ * too coarse for a float64 graph's backward, so float64 spells the normalisation out.
+ */
 export function layerNorm(x: Tensor, gain?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  if (x.dtype === "float32") {
+    const d = x.shape[x.rank - 1];
+    const scale = gain ?? x.graph.constant(new Float64Array(d).fill(1), [d], x.dtype);
+    return x.graph.apply("LayerNorm", bias ? [x, scale, bias] : [x, scale], { eps });
+  }
   const centred = sub(x, reduceMean(x, [-1], true));
   const variance = reduceMean(mul(centred, centred), [-1], true);
   return affine(div(centred, sqrt(add(variance, eps))), gain, bias);

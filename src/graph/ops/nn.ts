@@ -12,6 +12,7 @@ import {
   exp,
   mul,
   pad,
+  reduceMean,
   reduceSum,
   reshape,
   slice,
@@ -201,4 +202,59 @@ defineOp("Gelu", {
     const slope = add(mul(halfX, mul(sub(1, mul(t, t)), add(mul(x2, 3 * GELU_A * GELU_C), GELU_C))), mul(add(t, 1), 0.5));
     return [mul(g, slope)];
   },
+});
+
+/** Last-axis statistics ONNX's LayerNormalization writes beside its output, for the backward pass. */
+type LayerNormStat = "mean" | "invstd";
+const statName = (ctx: { name(t: Tensor): string }, norm: Tensor, stat: LayerNormStat) =>
+  `${ctx.name(norm)}__${stat}`;
+
+defineOp("LayerNorm", {
+  infer: ([x, gain, bias]) => {
+    // ORT's kernel keeps float32 statistics for any input type (src/graph/layers.ts layerNorm).
+    if (x.dtype !== "float32") throw new ShapeError("LayerNorm", [x.shape], "is a float32 kernel");
+    const d = x.shape[x.rank - 1];
+    for (const p of [gain, bias]) {
+      if (p && (p.rank !== 1 || p.shape[0] !== d)) {
+        throw new ShapeError("LayerNorm", [x.shape, p.shape], `gain and bias must have shape [${d}]`);
+      }
+    }
+    return { shape: [...x.shape], dtype: x.dtype };
+  },
+  emit: (out, ctx) => {
+    const { eps } = out.attrs as { eps: number };
+    ctx.node("LayerNormalization", out.inputs.map((t) => ctx.name(t)), [
+      ctx.name(out),
+      statName(ctx, out, "mean"),
+      statName(ctx, out, "invstd"),
+    ], { axis: -1, epsilon: eps }, ["epsilon"]);
+  },
+  // With xhat = (x - mean) invstd and dxhat = g gain:
+  // dx = invstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dgain = sum g xhat, dbias = sum g.
+  vjp: (out, g) => {
+    const [x, gain, bias] = out.inputs;
+    const stat = (s: LayerNormStat) => out.graph.apply("LayerNormStat", [out], { stat: s });
+    const invstd = stat("invstd");
+    const xhat = mul(sub(x, stat("mean")), invstd);
+    const dxhat = mul(g, gain);
+    const lead = x.shape.slice(0, -1).map((_, i) => i);
+    const m1 = mul(reduceMean(dxhat, [-1], true), invstd);
+    const m2 = mul(reduceMean(mul(dxhat, xhat), [-1], true), invstd);
+    const dx = sub(sub(mul(dxhat, invstd), m1), mul(xhat, m2));
+    return [dx, reduceSum(mul(g, xhat), lead), bias ? reduceSum(g, lead) : null];
+  },
+});
+
+defineOp("LayerNormStat", {
+  infer: ([norm]) => {
+    if (norm.op !== "LayerNorm") {
+      throw new ShapeError("LayerNormStat", [norm.shape], "reads a LayerNorm's statistics");
+    }
+    return { shape: [...norm.shape.slice(0, -1), 1], dtype: norm.dtype };
+  },
+  emit: (out, ctx) => {
+    const { stat } = out.attrs as { stat: LayerNormStat };
+    ctx.node("Identity", [statName(ctx, out.inputs[0], stat)], [ctx.name(out)]);
+  },
+  vjp: () => [null],
 });
