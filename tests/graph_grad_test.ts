@@ -185,6 +185,15 @@ const cases: Case[] = [
     { dtype: "float32" },
   ],
   [
+    "conv2d stride 1 padding 0, a 2x3 kernel",
+    (g) => {
+      const x = g.input("x", [2, 2, 4, 5]);
+      const w = g.input("w", [3, 2, 2, 3]);
+      return { loss: probe(G.conv2d(x, w)), wrt: [x, w] };
+    },
+    { dtype: "float32" },
+  ],
+  [
     "conv2d stride 2 padding 0 on an odd size",
     (g) => {
       const x = g.input("x", [1, 2, 7, 7]);
