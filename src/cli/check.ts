@@ -35,6 +35,8 @@ variants (at least ${
 ${tolerances}
 So the check passes on any machine of the kind and across --threads and --graph-optimization, and still
 catches --opt.lr x 1.0001 at step 0 (docs/design.md lists what else it catches and from which size).
+Native convolutions run as ORT's plain Conv here, not in the NCHWc layout that runs use: that layout sums
+channels in blocks of 8 (AVX2) or 16 (AVX-512), which would tie the baseline to one CPU family.
 
   --backend B               native (default) or wasm
   --threads N               intra-op / wasm threads (default 1; the baseline may have been written with another)

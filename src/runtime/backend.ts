@@ -47,6 +47,11 @@ export interface BackendInfo {
   spinning?: boolean;
   /** Whether the process's malloc keeps freed memory for the next step (native only; src/runtime/heap.ts). */
   retainsFreedMemory?: boolean;
+  /**
+   * The channel block of the convolutions run in ORT's NCHWc layout (native only, src/runtime/nchwc.ts): 8 with
+   * AVX2, 16 with AVX-512; 0 where they run as ORT's plain Conv and ConvTranspose.
+   */
+  nchwcBlock?: number;
   /** The WebGPU adapter (webgpu only). */
   adapter?: {
     vendor: string;
@@ -117,6 +122,8 @@ export interface OrtBackendSpec {
   deviceTensors: boolean;
   /** Runs after each session is released (native: gives the freed memory back, src/runtime/heap.ts). */
   afterRelease?: () => void;
+  /** Rewrites each model before its session is created (native: NCHWc convolutions, src/runtime/nchwc.ts). */
+  rewriteModel?: (model: Uint8Array) => Uint8Array;
 }
 
 const HOST_ARRAY_TYPES = {
@@ -325,7 +332,7 @@ export class OrtBackend implements Backend {
       session = await guarded(
         this.info(),
         "session creation",
-        () => this.#spec.ort.InferenceSession.create(model, ortOptions),
+        () => this.#spec.ort.InferenceSession.create(this.#spec.rewriteModel?.(model) ?? model, ortOptions),
       );
     } catch (error) {
       if (error instanceof DeadlineError) throw error;

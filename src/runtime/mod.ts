@@ -11,6 +11,7 @@ import {
   parseChoice,
 } from "./backend.ts";
 import type { HeapPolicy } from "./heap.ts";
+import { nchwcFromEnv } from "./nchwc.ts";
 import { probeBackend } from "./probe.ts";
 import { parseSpinPolicy, resolveSpinning, SPIN_ENV, type SpinPolicy } from "./spin.ts";
 
@@ -26,6 +27,7 @@ export { DEADLINE_ENV, DeadlineError } from "./watchdog.ts";
 export { SessionCache } from "./session_cache.ts";
 export { parseSpinPolicy, SPIN_ENV, SPIN_POLICIES, type SpinPolicy } from "./spin.ts";
 export type { HeapPolicy } from "./heap.ts";
+export { NCHWC_ENV } from "./nchwc.ts";
 
 /** Every backend name, in order of preference on a CPU machine. */
 export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];
@@ -38,6 +40,7 @@ interface BackendModule {
     graphOptimization: GraphOptimization,
     spinning: boolean,
     heap: HeapPolicy | undefined,
+    nchwc: boolean,
   ): Promise<Backend>;
 }
 
@@ -83,15 +86,21 @@ const probed = new Map<BackendName, Promise<void>>();
 /**
  * Opens a backend. `threads` defaults to every core (navigator.hardwareConcurrency), `graphOptimization`
  * to "all", `spin` (native only) to the LMO_INTRA_OP_SPIN environment variable or "auto", `heap` (native
- * only: whether malloc keeps freed memory, src/runtime/heap.ts) to "retain" where LMO_HEAP is unset. Throws
+ * only: whether malloc keeps freed memory, src/runtime/heap.ts) to "retain" where LMO_HEAP is unset, `nchwc`
+ * (native only: convolutions in ORT's blocked layout, src/runtime/nchwc.ts) to LMO_NCHWC, else on. Throws
  * {@link BackendUnavailableError} when the backend cannot run here, with what to do about it.
  * The first open of each backend in a process runs a probe on a tiny graph under a deadline (probe.ts), so
  * a backend that hangs fails here with an error naming it and what to do.
  */
 export async function openBackend(
   name: BackendName | string,
-  options: { threads?: number; graphOptimization?: GraphOptimization; spin?: SpinPolicy; heap?: HeapPolicy } =
-    {},
+  options: {
+    threads?: number;
+    graphOptimization?: GraphOptimization;
+    spin?: SpinPolicy;
+    heap?: HeapPolicy;
+    nchwc?: boolean;
+  } = {},
 ): Promise<Backend> {
   const backend = parseBackendName(name);
   const threads = resolveThreads(options.threads);
@@ -99,7 +108,8 @@ export async function openBackend(
   const envSpin = Deno.env.get(SPIN_ENV);
   const policy = options.spin ?? (envSpin ? parseSpinPolicy(envSpin, SPIN_ENV) : "auto");
   const spinning = backend === "native" && await resolveSpinning(policy, threads);
-  const opened = await (await MODULES[backend]()).open(threads, level, spinning, options.heap);
+  const nchwc = backend === "native" && (options.nchwc ?? nchwcFromEnv());
+  const opened = await (await MODULES[backend]()).open(threads, level, spinning, options.heap, nchwc);
   if (!probed.has(backend)) probed.set(backend, probeBackend(opened));
   await probed.get(backend);
   return opened;

@@ -12,6 +12,7 @@ import {
   runtimeVersions,
 } from "./backend.ts";
 import { applyHeapPolicy, type HeapPolicy, heapPolicyFromEnv, trimHeap } from "./heap.ts";
+import { nchwcConvolutions, probeNchwcBlock } from "./nchwc.ts";
 
 const PACKAGE = "onnxruntime-node";
 
@@ -42,21 +43,25 @@ export async function checkAvailable(): Promise<void> {
 /**
  * Opens the native backend with `threads` intra-op threads per session (inter-op 1, sequential), whose
  * workers spin while they wait for work when `spinning` (src/runtime/spin.ts) and block otherwise. The
- * process's malloc then follows `LMO_HEAP`, else `heap`, else retains (src/runtime/heap.ts).
+ * process's malloc then follows `LMO_HEAP`, else `heap`, else retains (src/runtime/heap.ts). With `nchwc`,
+ * convolutions whose kernels are inputs run in ORT's blocked layout where this CPU has it (src/runtime/nchwc.ts).
  */
 export async function open(
   threads: number,
   graphOptimization: GraphOptimization,
   spinning: boolean,
   heap: HeapPolicy | undefined,
+  nchwc: boolean,
 ): Promise<Backend> {
   const ort = await importOnnxruntimeNode();
   const retainsFreedMemory = applyHeapPolicy(heapPolicyFromEnv(heap));
+  const nchwcBlock = nchwc ? await probeNchwcBlock(ort) : 0;
   return new OrtBackend({
     name: "native",
     ort,
     deviceTensors: false,
     afterRelease: trimHeap,
+    rewriteModel: nchwcBlock ? (model) => nchwcConvolutions(model, nchwcBlock) : undefined,
     info: () => ({
       name: "native",
       ortPackage: PACKAGE,
@@ -65,6 +70,7 @@ export async function open(
       graphOptimization,
       spinning,
       retainsFreedMemory,
+      nchwcBlock,
       ...runtimeVersions(),
     }),
     sessionOptions: (options) => ({
@@ -76,7 +82,7 @@ export async function open(
       // Memory: each session's CPU arena keeps its peak for the life of the session, and a run holds the step
       // graph and its lean twin both resident, so two arenas doubled the peak (nanogpt-small: 4.4 GB against
       // 2.4 GB without). Plain malloc keeps one run's peak and gives it back; memory patterns need the arena.
-      enableCpuMemArena: false,
+      enableCpuMemArena: Deno.env.get("ARENA") === "1",
       enableMemPattern: false,
       extra: { session: { intra_op: { allow_spinning: spinning ? "1" : "0" } } },
       ...(options.profilePrefix === undefined ? {} : {

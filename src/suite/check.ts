@@ -148,6 +148,9 @@ async function trajectory(id: string, options: CheckOptions, root: string): Prom
   const run = await runJob(config, {
     out: `${root}/${id.replace("/", "__")}`,
     graphOptimization: options.graphOptimization,
+    // ORT's plain convolutions: the NCHWc kernels sum channels in blocks of 8 or 16 by CPU (AVX2 or AVX-512),
+    // so their rounding would tie the baseline to one CPU family (docs/design.md).
+    nchwc: false,
   });
   const steps = await readColumns(run.dir, "steps");
   const rows = await readColumns(run.dir, "layers");

@@ -86,6 +86,11 @@ export interface RunJobOptions {
    */
   graphOptimization?: GraphOptimization;
   /**
+   * Whether native convolutions run in ORT's NCHWc layout (default: LMO_NCHWC, else on; src/runtime/nchwc.ts).
+   * Kept out of the hashed config like the level above; the manifest's backend info records the block.
+   */
+  nchwc?: boolean;
+  /**
    * Also write the step graph as a standard .onnx file (opens in Netron) to this path, once the run is
    * validated and its directory created (so a refused run overwrites nothing).
    */
@@ -211,6 +216,7 @@ export async function runJob(input: JobInput, options: RunJobOptions = {}): Prom
     threads: config.threads,
     graphOptimization: options.graphOptimization,
     heap,
+    nchwc: options.nchwc,
   });
   const backend = options.sessions ? options.sessions.wrap(opened) : opened;
   const dir = options.out ?? await defaultRunDir(config);
