@@ -91,6 +91,20 @@ function assertClose(got: Float32Array, want: Float64Array, what: string) {
 
 const CASES: { name: string; x: Shape4; w: Shape4; stride: number; padding: number }[] = [
   {
+    name: "1 input channel, 2x2 kernel (a trainable whitening layer)",
+    x: [2, 1, 9, 9],
+    w: [8, 1, 2, 2],
+    stride: 1,
+    padding: 0,
+  },
+  {
+    name: "5 input channels (odd, fewer than a block)",
+    x: [2, 5, 7, 7],
+    w: [8, 5, 3, 3],
+    stride: 1,
+    padding: 1,
+  },
+  {
     name: "3 input channels (fewer than a block: NCHW input)",
     x: [2, 3, 9, 9],
     w: [8, 3, 3, 3],
@@ -160,15 +174,18 @@ for (const c of CASES) {
   });
 }
 
-Deno.test("the NCHWc rewrite leaves float64 graphs, strided transposes and constant kernels alone", () => {
+Deno.test("the NCHWc rewrite leaves float64, strided transposes, constant kernels and 10 channels alone", () => {
   const g = new G.Graph();
   const x64 = g.input("x64", [1, 8, 5, 5], "float64"), w64 = g.input("w64", [8, 8, 3, 3], "float64");
   const y = g.input("y", [1, 8, 4, 4]), w = g.input("w", [8, 8, 3, 3]);
   const k = g.constant(new Float32Array(8 * 8 * 9), [8, 8, 3, 3]);
+  // ReorderInput takes a multiple of 4 channels; fewer than a block are read as NCHW.
+  const x10 = g.input("x10", [1, 10, 5, 5]), w10 = g.input("w10", [8, 10, 3, 3]);
   const model = G.exportOnnx({
     a: G.conv2d(x64, w64, { padding: 1 }),
     b: G.convTranspose2d(y, w, { stride: 2, padding: 1, outputPadding: 1 }),
     c: G.conv2d(y, k, { padding: 1 }),
+    d: G.conv2d(x10, w10, { padding: 1 }),
   });
   assert.equal(nchwcConvolutions(model.bytes, 8), model.bytes);
 });

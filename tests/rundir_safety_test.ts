@@ -125,18 +125,20 @@ Deno.test("two reproduce processes on one --out: the second is refused with the 
     assert.equal(done.code, 0, done.stderr);
     assert.equal(done.stdout.trim(), `["done","done"]`);
 
-    // A writer killed outright mid-run: the next one takes its lock over and resumes its run.
+    // A writer killed outright mid-run: the next one takes its lock over and resumes its run. The writer is
+    // stopped while we look, so that the run we find mid-way (a checkpoint, not finished) is still mid-way
+    // when it dies: a tiny job can finish between a look and a kill.
     const killed = spawnEval(REPRODUCE, { jobs: JOBS.map((j) => ({ ...j, id: `${j.id}/again` })), out });
-    await waitFor("the killed writer's first checkpoint", async () => {
+    let interrupted = "";
+    await waitFor("a checkpoint of the killed writer's unfinished run", async () => {
+      Deno.kill(killed.pid, "SIGSTOP");
       for await (const e of Deno.readDir(`${out}/runs`)) {
-        if (e.name.includes("again") && e.isDirectory) {
-          try {
-            await Deno.stat(checkpointPath(`${out}/runs/${e.name}`));
-            return true;
-          } catch { /* not yet */ }
-        }
+        const dir = `${out}/runs/${e.name}`;
+        if (!e.name.includes("again") || !e.isDirectory || !pathExists(checkpointPath(dir))) continue;
+        if ((await readManifest(dir)).status === "running") interrupted = dir;
       }
-      return false;
+      if (!interrupted) Deno.kill(killed.pid, "SIGCONT");
+      return interrupted !== "";
     });
     killed.kill("SIGKILL");
     await killed.output();
@@ -146,7 +148,11 @@ Deno.test("two reproduce processes on one --out: the second is refused with the 
     assert.match(lines[0], new RegExp(`took over the lock of pid ${killed.pid} on `));
     assert.deepEqual(after.map((s) => s.status), ["done", "done", "done", "done"]);
     assert.deepEqual(after.slice(0, 2).map((s) => s.action), ["reused", "reused"]);
-    assert.ok(["resumed", "restarted"].includes(after[2].action), after[2].action);
+    const resumed = after.find((s) => s.dir === interrupted);
+    assert.ok(
+      resumed && ["resumed", "restarted"].includes(resumed.action),
+      `${interrupted}: ${resumed?.action}`,
+    );
     for (const s of after) {
       assert.deepEqual((await readColumns(s.dir, "steps")).step, [0, 1, 2, 3, 4, 5, 6, 7], s.dir);
     }
