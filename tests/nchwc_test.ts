@@ -14,16 +14,17 @@ type Shape4 = [number, number, number, number];
 
 const randn = (rng: Rng, n: number) => Float32Array.from({ length: n }, () => rng.normal());
 
-/** y[n,o,i,j] = sum_{c,a,q} x[n,c,i*s+a-p,j*s+q-p] w[o,c,a,q]. */
-function directConv(
+/**
+ * y[n,o,i,j] = sum over c < ci, a < kh, q < kw of x[n,c,r,t] k(o,c,a,q), with (r, t) = at(i, j, a, q) and
+ * positions outside the input counted as zero: the definition both convolutions below share.
+ */
+function directSum(
   x: Float32Array,
   [n, ci, h, w]: Shape4,
-  k: Float32Array,
-  [co, , kh, kw]: Shape4,
-  s: number,
-  p: number,
-) {
-  const ho = Math.floor((h + 2 * p - kh) / s) + 1, wo = Math.floor((w + 2 * p - kw) / s) + 1;
+  [co, ho, wo, kh, kw]: number[],
+  k: (o: number, c: number, a: number, q: number) => number,
+  at: (i: number, j: number, a: number, q: number) => [number, number],
+): Float64Array {
   const y = new Float64Array(n * co * ho * wo);
   for (let b = 0; b < n; b++) {
     for (let o = 0; o < co; o++) {
@@ -33,9 +34,9 @@ function directConv(
           for (let c = 0; c < ci; c++) {
             for (let a = 0; a < kh; a++) {
               for (let q = 0; q < kw; q++) {
-                const r = i * s + a - p, t = j * s + q - p;
+                const [r, t] = at(i, j, a, q);
                 if (r >= 0 && r < h && t >= 0 && t < w) {
-                  sum += x[((b * ci + c) * h + r) * w + t] * k[((o * ci + c) * kh + a) * kw + q];
+                  sum += x[((b * ci + c) * h + r) * w + t] * k(o, c, a, q);
                 }
               }
             }
@@ -48,37 +49,40 @@ function directConv(
   return y;
 }
 
+/** Convolution: y[n,o,i,j] = sum_{c,a,q} x[n,c,i*s+a-p,j*s+q-p] w[o,c,a,q]. */
+function directConv(
+  x: Float32Array,
+  xs: Shape4,
+  w: Float32Array,
+  [co, ci, kh, kw]: Shape4,
+  s: number,
+  p: number,
+) {
+  const out = (d: number, k: number) => Math.floor((d + 2 * p - k) / s) + 1;
+  return directSum(
+    x,
+    xs,
+    [co, out(xs[2], kh), out(xs[3], kw), kh, kw],
+    (o, c, a, q) => w[((o * ci + c) * kh + a) * kw + q],
+    (i, j, a, q) => [i * s + a - p, j * s + q - p],
+  );
+}
+
 /** The stride-1 transposed convolution: y[n,o,i,j] = sum_{c,a,q} g[n,c,i+p-a,j+p-q] w[c,o,a,q]. */
 function directConvTranspose(
   g: Float32Array,
-  [n, ci, h, w]: Shape4,
-  k: Float32Array,
+  gs: Shape4,
+  w: Float32Array,
   [, co, kh, kw]: Shape4,
   p: number,
 ) {
-  const ho = h + kh - 1 - 2 * p, wo = w + kw - 1 - 2 * p;
-  const y = new Float64Array(n * co * ho * wo);
-  for (let b = 0; b < n; b++) {
-    for (let o = 0; o < co; o++) {
-      for (let i = 0; i < ho; i++) {
-        for (let j = 0; j < wo; j++) {
-          let sum = 0;
-          for (let c = 0; c < ci; c++) {
-            for (let a = 0; a < kh; a++) {
-              for (let q = 0; q < kw; q++) {
-                const r = i + p - a, t = j + p - q;
-                if (r >= 0 && r < h && t >= 0 && t < w) {
-                  sum += g[((b * ci + c) * h + r) * w + t] * k[((c * co + o) * kh + a) * kw + q];
-                }
-              }
-            }
-          }
-          y[((b * co + o) * ho + i) * wo + j] = sum;
-        }
-      }
-    }
-  }
-  return y;
+  return directSum(
+    g,
+    gs,
+    [co, gs[2] + kh - 1 - 2 * p, gs[3] + kw - 1 - 2 * p, kh, kw],
+    (o, c, a, q) => w[((c * co + o) * kh + a) * kw + q],
+    (i, j, a, q) => [i + p - a, j + p - q],
+  );
 }
 
 function assertClose(got: Float32Array, want: Float64Array, what: string) {
@@ -89,65 +93,36 @@ function assertClose(got: Float32Array, want: Float64Array, what: string) {
   }
 }
 
-const CASES: { name: string; x: Shape4; w: Shape4; stride: number; padding: number }[] = [
-  {
-    name: "1 input channel, 2x2 kernel (a trainable whitening layer)",
-    x: [2, 1, 9, 9],
-    w: [8, 1, 2, 2],
-    stride: 1,
-    padding: 0,
-  },
-  {
-    name: "5 input channels (odd, fewer than a block)",
-    x: [2, 5, 7, 7],
-    w: [8, 5, 3, 3],
-    stride: 1,
-    padding: 1,
-  },
-  {
-    name: "3 input channels (fewer than a block: NCHW input)",
-    x: [2, 3, 9, 9],
-    w: [8, 3, 3, 3],
-    stride: 1,
-    padding: 1,
-  },
-  { name: "8 -> 8 channels", x: [3, 8, 7, 7], w: [8, 8, 3, 3], stride: 1, padding: 1 },
-  {
-    name: "12 -> 20 channels (padded blocks), stride 2",
-    x: [2, 12, 9, 8],
-    w: [20, 12, 3, 3],
-    stride: 2,
-    padding: 1,
-  },
-  {
-    name: "16 -> 5 channels, 2x2 kernel, no padding",
-    x: [2, 16, 6, 6],
-    w: [5, 16, 2, 2],
-    stride: 1,
-    padding: 0,
-  },
+/** name, input shape, kernel shape, stride, padding. */
+const CASES: [string, Shape4, Shape4, number, number][] = [
+  ["1 input channel, 2x2 kernel (a trainable whitening layer)", [2, 1, 9, 9], [8, 1, 2, 2], 1, 0],
+  ["5 input channels (odd, fewer than a block)", [2, 5, 7, 7], [8, 5, 3, 3], 1, 1],
+  ["3 input channels (fewer than a block: NCHW input)", [2, 3, 9, 9], [8, 3, 3, 3], 1, 1],
+  ["8 -> 8 channels", [3, 8, 7, 7], [8, 8, 3, 3], 1, 1],
+  ["12 -> 20 channels (padded blocks), stride 2", [2, 12, 9, 8], [20, 12, 3, 3], 2, 1],
+  ["16 -> 5 channels, 2x2 kernel, no padding", [2, 16, 6, 6], [5, 16, 2, 2], 1, 0],
 ];
 
 const block = await probeNchwcBlock((await import("onnxruntime-node")).default as never);
 
-for (const c of CASES) {
+for (const [name, xShape, wShape, stride, padding] of CASES) {
   Deno.test({
-    name: `NCHWc Conv and its stride-1 transpose compute the definitions: ${c.name}`,
+    name: `NCHWc Conv and its stride-1 transpose compute the definitions: ${name}`,
     ignore: block === 0,
     fn: async () => {
       const rng = new Rng(11);
       const g = new G.Graph();
-      const x = g.input("x", c.x), w = g.input("w", c.w);
-      const y = G.conv2d(x, w, { stride: c.stride, padding: c.padding });
+      const x = g.input("x", xShape), w = g.input("w", wShape);
+      const y = G.conv2d(x, w, { stride, padding });
       const outputs: Record<string, G.Tensor> = { y };
       const feeds: Record<string, Float32Array> = {
-        x: randn(rng, c.x.reduce((p, q) => p * q)),
-        w: randn(rng, c.w.reduce((p, q) => p * q)),
+        x: randn(rng, xShape.reduce((p, q) => p * q)),
+        w: randn(rng, wShape.reduce((p, q) => p * q)),
       };
-      if (c.stride === 1) {
+      if (stride === 1) {
         const gy = g.input("gy", y.shape as Shape4);
         feeds.gy = randn(rng, y.size);
-        outputs.gx = G.convTranspose2d(gy, w, { stride: 1, padding: c.padding, outputPadding: 0 });
+        outputs.gx = G.convTranspose2d(gy, w, { stride: 1, padding, outputPadding: 0 });
       }
       const model = G.exportOnnx(outputs);
       const rewritten = nchwcConvolutions(model.bytes, block);
@@ -159,11 +134,15 @@ for (const c of CASES) {
       const program = await Program.load(backend, model);
       try {
         const out = await program.runToHost(feeds);
-        assertClose(out.y as Float32Array, directConv(feeds.x, c.x, feeds.w, c.w, c.stride, c.padding), "y");
+        assertClose(
+          out.y as Float32Array,
+          directConv(feeds.x, xShape, feeds.w, wShape, stride, padding),
+          "y",
+        );
         if (feeds.gy) {
           assertClose(
             out.gx as Float32Array,
-            directConvTranspose(feeds.gy, y.shape as Shape4, feeds.w, c.w, c.padding),
+            directConvTranspose(feeds.gy, y.shape as Shape4, feeds.w, wShape, padding),
             "gx",
           );
         }
