@@ -435,6 +435,22 @@ for (
   });
 }
 
+Deno.test("cnn: when every logit ties (a zero head), only targets of the first class count as correct", async () => {
+  const w = makeWorkload("cnn-tiny", { input: [2, 10, 10], widths: [3, 4, 4], classes: 5, batch: 8 });
+  const rng = new Rng(43);
+  const values = paramValues(w, rng, 0.3);
+  values["head.weight"] = new Float64Array(values["head.weight"].length);
+  const batch = randomBatch(w, rng);
+  batch.y.set([0, 3, 0, 1, 4, 0, 2, 2]);
+  const program = await compile(w, "float32", false);
+  try {
+    const out = await program.runToHost({ ...asDtype(values, "float32"), ...batch });
+    assert.equal(Number(out.correct[0]), 3, "argmax of tied logits is class 0, the target of 3 samples");
+  } finally {
+    await program.release();
+  }
+});
+
 // ---------------------------------------------------------------------------------------------- gradients
 
 /**

@@ -26,13 +26,15 @@
  *
  * Names: `whiten.bias` (and `whiten.weight` when trainable), `layers.{i}.conv1`, `layers.{i}.norm1.bias`,
  * `layers.{i}.conv2`, `layers.{i}.norm2.bias`, `head.weight`. Batch: `x` float32 [B, C, H, W], `y` int32
- * [B]. Metric `correct`: the number of samples whose target has the largest logit.
+ * [B]. Metric `correct`: the number of samples whose target is the argmax of the logits (the first class at
+ * the maximum, as PyTorch's argmax: tied logits do not all count).
  */
 import {
   add,
   batchNorm,
   cast,
   conv2d,
+  cumSum,
   equal,
   gelu,
   type Graph,
@@ -243,5 +245,8 @@ function classificationLoss(logits: Tensor, targets: Tensor, c: CnnConfig): Loss
   const classIds = g.constant(Int32Array.from({ length: classes }, (_, i) => i), [classes], "int32");
   const isTarget = cast(equal(reshape(targets, [b, 1]), classIds), logits.dtype);
   const isTop = cast(equal(logits, reduceMax(logits, [1], true)), logits.dtype);
-  return { loss, metrics: { correct: reduceSum(mul(isTop, isTarget)) } };
+  // argmax: only the first class at the maximum counts, as PyTorch's argmax, so a model whose logits tie
+  // (a collapsed head) scores the share of the first class, not every sample.
+  const isArgmax = mul(isTop, cast(equal(cumSum(isTop, 1), 1), logits.dtype));
+  return { loss, metrics: { correct: reduceSum(mul(isArgmax, isTarget)) } };
 }

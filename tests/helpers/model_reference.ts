@@ -212,7 +212,7 @@ export function cnnReference(
     const logits = matVec(p["head.weight"], features).map((z) => z * c.logitScale);
     const { nll, uniform } = crossEntropy(logits, labels[n]);
     loss += (1 - c.labelSmoothing) * nll + c.labelSmoothing * uniform;
-    if (logits[labels[n]] === Math.max(...logits)) correct++;
+    if (logits.indexOf(Math.max(...logits)) === labels[n]) correct++;
   });
   return { loss: c.reduction === "sum" ? loss : loss / c.batch, correct };
 }
