@@ -22,8 +22,7 @@ import { median } from "../stats/sample.ts";
 import { intOption, runMain } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
 
-const HELP =
-  `deno task bench [--backend native|wasm|webgpu] [--threads 2] [--spin auto] [--steps 20] [--json]
+const HELP = `deno task bench [--backend native|wasm|webgpu] [--threads 2] [--spin auto] [--steps 20] [--json]
                  [--compare-torch] [--workloads nanogpt-tiny,cnn-tiny] [--optimizers adamw,muon,...] [--model JSON] [--rounds R] [--scaling]
 
 Prints one row per (workload, optimizer): median and min ms per training step, tokens (images) per
@@ -43,8 +42,8 @@ line instead. On webgpu, parameters and optimizer state stay on the device betwe
                    ratio per round (default 3 with --compare-torch, else 1); the table shows the median
                    of the rounds' medians and the fastest minimum
   --scaling        only the scaling table: ${SCALING_WORKLOAD} at widths ${
-    SCALING_WIDTHS.join(", ")
-  } (768-token batch,
+  SCALING_WIDTHS.join(", ")
+} (768-token batch,
                    heads of 32) with AdamW (or the first --optimizers): step ms, tokens/s, GFLOP/s and the
                    fitted exponent of step time against width; with --compare-torch, PyTorch's beside ours`;
 
@@ -300,9 +299,18 @@ async function main(argv: string[]): Promise<number> {
       }`,
     );
   }
-  const peak = await matmulPeak(await openBackend(backendName, { threads }));
+  const opened = await openBackend(backendName, { threads });
+  const peak = await matmulPeak(opened);
   if (!values.json) {
-    console.log(`${backendName}, ${threads} threads: measured MatMul peak ${fmt(peak)} GFLOP/s (1024x1024)`);
+    const block = opened.info().nchwcBlock;
+    const convolutions = block === undefined
+      ? ""
+      : `, convolutions ${block ? `NCHWc (block ${block})` : "plain"}`;
+    console.log(
+      `${backendName}, ${threads} threads${convolutions}: measured MatMul peak ${
+        fmt(peak)
+      } GFLOP/s (1024x1024)`,
+    );
   }
   if (values.scaling) {
     const optimizer = values.optimizers?.split(",")[0] ?? "adamw";
