@@ -28,9 +28,9 @@ function hasConvolution(graph: any): boolean {
 
 /**
  * `model` (serialized ONNX) with each float32, ungrouped, undilated 2-D Conv without bias whose kernel is a
- * graph input, and each such ConvTranspose of stride 1 without output padding, run as an NCHWc convolution for channel
- * blocks of `block` (what {@link probeNchwcBlock} read). Convolutions with constant kernels are left to ORT's
- * own transformer; the model comes back unchanged (the same bytes) when nothing matches.
+ * graph input, and each such ConvTranspose of stride 1 without output padding, run as an NCHWc convolution
+ * for channel blocks of `block` (what {@link probeNchwcBlock} read). Convolutions with constant kernels are
+ * left to ORT's own transformer; the model comes back unchanged (the same bytes) when nothing matches.
  */
 export function nchwcConvolutions(model: Uint8Array, block: number): Uint8Array {
   if (!Number.isInteger(block) || block < 2) {
@@ -191,7 +191,7 @@ class Rewriter {
       { name: "strides", ints: strides },
     ], NCHWC_DOMAIN));
     nodes.push(
-      this.#node("ReorderOutput", [out], [y], [{ name: "channels", i: cout, type: "INT" }], NCHWC_DOMAIN),
+      this.#node("ReorderOutput", [out], [y], [{ name: "channels", i: cout }], NCHWC_DOMAIN),
     );
     return nodes;
   }
@@ -213,7 +213,7 @@ class Rewriter {
     opType: string,
     input: string[],
     output: string[],
-    attrs: { name: string; ints?: number[]; i?: number; type?: "INT" }[] = [],
+    attrs: ({ name: string; ints: number[] } | { name: string; i: number })[] = [],
     domain = "",
   ) {
     const T = onnx.AttributeProto.AttributeType;
@@ -223,11 +223,7 @@ class Rewriter {
       output,
       domain,
       name: this.#fresh(opType),
-      attribute: attrs.map((a) =>
-        a.type === "INT"
-          ? { name: a.name, type: T.INT, i: a.i }
-          : { name: a.name, type: T.INTS, ints: a.ints }
-      ),
+      attribute: attrs.map((a) => ("i" in a ? { ...a, type: T.INT } : { ...a, type: T.INTS })),
     });
   }
 }
@@ -247,13 +243,10 @@ export function probeNchwcBlock(ort: OrtPackage): Promise<number> {
 const probes = new Map<OrtPackage, Promise<number>>();
 
 async function readNchwcBlock(ort: OrtPackage): Promise<number> {
-  const info = (name: string, channels: number) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: {
-        tensorType: { elemType: FLOAT, shape: { dim: [1, channels, 1, 1].map((d) => ({ dimValue: d })) } },
-      },
-    });
+  const input = onnx.ValueInfoProto.create({
+    name: "x",
+    type: { tensorType: { elemType: FLOAT, shape: { dim: [1, 4, 1, 1].map((d) => ({ dimValue: d })) } } },
+  });
   const model = onnx.ModelProto.encode(onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: "", version: 17 }, { domain: NCHWC_DOMAIN, version: 1 }],
@@ -262,7 +255,7 @@ async function readNchwcBlock(ort: OrtPackage): Promise<number> {
       node: [
         onnx.NodeProto.create({ opType: "ReorderInput", input: ["x"], output: ["y"], domain: NCHWC_DOMAIN }),
       ],
-      input: [info("x", 4)],
+      input: [input],
       output: [onnx.ValueInfoProto.create({ name: "y", type: { tensorType: { elemType: FLOAT } } })],
     }),
   })).finish();
