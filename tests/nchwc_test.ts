@@ -1,7 +1,8 @@
 /**
  * The NCHWc rewrite of convolutions (src/runtime/nchwc.ts): the rewritten Conv and stride-1 ConvTranspose
  * compute the definitions (checked against direct sums in float64), for inputs narrower than a channel block,
- * channel counts that are not a multiple of it, strides and padding; and what it leaves alone.
+ * channel counts that are not a multiple of it, strides and padding; what it leaves alone; and the load error
+ * of a rewritten model, which says how to load it unchanged.
  */
 import assert from "node:assert/strict";
 import * as G from "../src/graph/mod.ts";
@@ -9,6 +10,9 @@ import { openBackend } from "../src/runtime/mod.ts";
 import { Program } from "../src/runtime/program.ts";
 import { nchwcConvolutions, probeNchwcBlock } from "../src/runtime/nchwc.ts";
 import { Rng } from "../src/trace/seeds.ts";
+import onnxProto from "onnx-proto";
+
+const { onnx } = onnxProto as unknown as { onnx: any };
 
 type Shape4 = [number, number, number, number];
 
@@ -167,4 +171,22 @@ Deno.test("the NCHWc rewrite leaves float64, strided transposes, constant kernel
     d: G.conv2d(x10, w10, { padding: 1 }),
   });
   assert.equal(nchwcConvolutions(model.bytes, 8), model.bytes);
+});
+
+Deno.test({
+  name: "a rewritten model that fails to load says how to load it unchanged",
+  ignore: block === 0,
+  fn: async () => {
+    const g = new G.Graph();
+    const x = g.input("x", [1, 8, 5, 5]), w = g.input("w", [8, 8, 3, 3]), b = g.input("b", [1, 8, 5, 5]);
+    const model = G.exportOnnx({ y: G.add(G.conv2d(x, w, { padding: 1 }), b) });
+    // Declare `b` as [1, 8, 4, 4]: the Add no longer broadcasts, and ORT refuses the model at load.
+    const proto = onnx.ModelProto.decode(model.bytes);
+    proto.graph.input.find((v: { name: string }) => v.name === "b").type.tensorType.shape.dim[2].dimValue = 4;
+    const broken = onnx.ModelProto.encode(proto).finish();
+    const backend = await openBackend("native", { threads: 1 });
+    await assert.rejects(backend.load(broken), /NCHWc kernels; LMO_NCHWC=off loads it unchanged/);
+    const plain = await openBackend("native", { threads: 1, nchwc: false });
+    await assert.rejects(plain.load(broken), (e: Error) => !e.message.includes("LMO_NCHWC"));
+  },
 });

@@ -122,8 +122,11 @@ export interface OrtBackendSpec {
   deviceTensors: boolean;
   /** Runs after each session is released (native: gives the freed memory back, src/runtime/heap.ts). */
   afterRelease?: () => void;
-  /** Rewrites each model before its session is created (native: NCHWc convolutions, src/runtime/nchwc.ts). */
-  rewriteModel?: (model: Uint8Array) => Uint8Array;
+  /**
+   * Rewrites each model before its session is created (native: NCHWc convolutions, src/runtime/nchwc.ts);
+   * `advice` goes into the error when a rewritten model fails to load, saying how to load it unchanged.
+   */
+  rewriteModel?: { apply: (model: Uint8Array) => Uint8Array; advice: string };
 }
 
 const HOST_ARRAY_TYPES = {
@@ -327,19 +330,22 @@ export class OrtBackend implements Backend {
       throw new Error(`${this.name}: load() needs the serialized ONNX model as a non-empty Uint8Array`);
     }
     const ortOptions = this.#spec.sessionOptions(options);
+    const rewrite = this.#spec.rewriteModel;
+    const loaded = rewrite?.apply(model) ?? model;
     let session: InferenceSession;
     try {
       session = await guarded(
         this.info(),
         "session creation",
-        () => this.#spec.ort.InferenceSession.create(this.#spec.rewriteModel?.(model) ?? model, ortOptions),
+        () => this.#spec.ort.InferenceSession.create(loaded, ortOptions),
       );
     } catch (error) {
       if (error instanceof DeadlineError) throw error;
+      const advice = loaded !== model && rewrite ? ` (${rewrite.advice})` : "";
       throw new Error(
         `${this.name}: could not create a session from the ${model.byteLength}-byte model: ${
           errorMessage(error)
-        }`,
+        }${advice}`,
         { cause: error },
       );
     }

@@ -12,7 +12,7 @@ import {
   runtimeVersions,
 } from "./backend.ts";
 import { applyHeapPolicy, type HeapPolicy, heapPolicyFromEnv, trimHeap } from "./heap.ts";
-import { nchwcConvolutions, probeNchwcBlock } from "./nchwc.ts";
+import { NCHWC_ENV, nchwcConvolutions, probeNchwcBlock } from "./nchwc.ts";
 
 const PACKAGE = "onnxruntime-node";
 
@@ -61,7 +61,13 @@ export async function open(
     ort,
     deviceTensors: false,
     afterRelease: trimHeap,
-    rewriteModel: nchwcBlock ? (model) => nchwcConvolutions(model, nchwcBlock) : undefined,
+    rewriteModel: nchwcBlock
+      ? {
+        apply: (model) => nchwcConvolutions(model, nchwcBlock),
+        advice:
+          `its convolutions were rewritten for ORT's NCHWc kernels; ${NCHWC_ENV}=off loads it unchanged`,
+      }
+      : undefined,
     info: () => ({
       name: "native",
       ortPackage: PACKAGE,
