@@ -88,7 +88,7 @@ export async function open(
       // Memory: each session's CPU arena keeps its peak for the life of the session, and a run holds the step
       // graph and its lean twin both resident, so two arenas doubled the peak (nanogpt-small: 4.4 GB against
       // 2.4 GB without). Plain malloc keeps one run's peak and gives it back; memory patterns need the arena.
-      enableCpuMemArena: Deno.env.get("ARENA") === "1",
+      enableCpuMemArena: false,
       enableMemPattern: false,
       extra: { session: { intra_op: { allow_spinning: spinning ? "1" : "0" } } },
       ...(options.profilePrefix === undefined ? {} : {
