@@ -137,6 +137,10 @@ export function reduceMax(x: Tensor, axes?: readonly number[], keepDims = false)
 export function cumSum(x: Tensor, axis: number, reverse = false): Tensor {
   return op("CumSum", [x], { axis, reverse });
 }
+/** A 0/1 mask with only its first 1 along `axis` kept (the first maximum, as PyTorch's argmax picks it). */
+export function firstOnes(mask: Tensor, axis: number): Tensor {
+  return mul(mask, cast(equal(cumSum(mask, axis), 1), mask.dtype));
+}
 
 /** Reshapes (one dimension may be -1). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {

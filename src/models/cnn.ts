@@ -34,8 +34,8 @@ import {
   batchNorm,
   cast,
   conv2d,
-  cumSum,
   equal,
+  firstOnes,
   gelu,
   type Graph,
   linear,
@@ -247,6 +247,6 @@ function classificationLoss(logits: Tensor, targets: Tensor, c: CnnConfig): Loss
   const isTop = cast(equal(logits, reduceMax(logits, [1], true)), logits.dtype);
   // argmax: only the first class at the maximum counts, as PyTorch's argmax, so a model whose logits tie
   // (a collapsed head) scores the share of the first class, not every sample.
-  const isArgmax = mul(isTop, cast(equal(cumSum(isTop, 1), 1), logits.dtype));
+  const isArgmax = firstOnes(isTop, 1);
   return { loss, metrics: { correct: reduceSum(mul(isArgmax, isTarget)) } };
 }

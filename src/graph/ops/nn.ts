@@ -8,9 +8,9 @@ import {
   concat,
   conv2d,
   convTranspose2d,
-  cumSum,
   equal,
   exp,
+  firstOnes,
   matmul,
   mul,
   pad,
@@ -168,8 +168,7 @@ function tiledMaxPoolGrad(x: Tensor, y: Tensor, g: Tensor, k: number): Tensor {
   const windows = (t: Tensor) => reshape(transpose(reshape(t, [n, c, ho, k, wo, k]), [0, 1, 2, 4, 3, 5]), [n, c, ho, wo, k * k]);
   const covered = windows(slice(x, [0, 0], [ho * k, wo * k], [2, 3]));
   const hit = cast(equal(covered, reshape(y, [n, c, ho, wo, 1])), x.dtype);
-  const first = mul(hit, cast(equal(cumSum(hit, -1), 1), x.dtype));
-  const routed = mul(first, reshape(g, [n, c, ho, wo, 1]));
+  const routed = mul(firstOnes(hit, -1), reshape(g, [n, c, ho, wo, 1]));
   const grad = reshape(transpose(reshape(routed, [n, c, ho, wo, k, k]), [0, 1, 2, 4, 3, 5]), [n, c, ho * k, wo * k]);
   return pad(grad, [0, 0, 0, 0, 0, 0, h - ho * k, w - wo * k]);
 }
