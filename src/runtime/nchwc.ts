@@ -113,11 +113,9 @@ class Rewriter {
    */
   convTranspose(node: any, [cin, cout, kh, kw]: number[]): unknown[] | undefined {
     const a = intsOf(node);
-    if (!allEqual(a.get("group"), 1) || !allEqual(a.get("dilations"), 1) || !allEqual(a.get("strides"), 1)) {
-      return undefined;
-    }
     if (
-      node.input.length > 2 || !allEqual(a.get("output_padding"), 0) || a.has("output_shape") ||
+      node.input.length > 2 || !allEqual(a.get("group"), 1) || !allEqual(a.get("dilations"), 1) ||
+      !allEqual(a.get("strides"), 1) || !allEqual(a.get("output_padding"), 0) || a.has("output_shape") ||
       a.has("auto_pad")
     ) {
       return undefined;
