@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as G from "../src/graph/mod.ts";
 import { availableBackends, type BackendName, openBackend } from "../src/runtime/mod.ts";
 import { Program } from "../src/runtime/program.ts";
+import { spellOutMaxUnpool } from "../src/runtime/unpool.ts";
 import { Rng } from "../src/trace/seeds.ts";
 
 async function runOn(backend: BackendName, model: G.OnnxModel, feeds: Record<string, Float32Array | Int32Array>) {
@@ -52,6 +53,52 @@ Deno.test("maxPool2d routes a window's gradient to its first maximum when maxima
     const out = await runOn(name, G.exportOnnx({ dx }), { x: xs });
     assert.deepEqual(Array.from(out.dx as Float32Array), want, name);
   }
+});
+
+Deno.test("maxPool2d's gradient over batches, channels and a 7x5 map (a row and column past the windows) matches a direct loop, on every backend", async () => {
+  const [n, c, h, w, k] = [2, 3, 7, 5, 2];
+  const [ho, wo] = [Math.floor(h / k), Math.floor(w / k)];
+  const g = new G.Graph();
+  const x = g.input("x", [n, c, h, w]);
+  const seed = g.input("seed", [n, c, ho, wo]);
+  const [dx] = G.grad(G.maxPool2d(x, k), [x], seed);
+  const rng = new Rng(11);
+  // Values on a coarse grid, so that many windows hold tied maxima.
+  const xs = Float32Array.from({ length: n * c * h * w }, () => Math.floor(rng.uniform() * 4));
+  const seeds = Float32Array.from({ length: n * c * ho * wo }, () => rng.uniform() - 0.5);
+  const want = new Float32Array(xs.length);
+  for (let plane = 0; plane < n * c; plane++) {
+    for (let i = 0; i < ho; i++) {
+      for (let j = 0; j < wo; j++) {
+        let best = -1;
+        for (let a = 0; a < k; a++) {
+          for (let b = 0; b < k; b++) {
+            const at = plane * h * w + (i * k + a) * w + j * k + b;
+            if (best < 0 || xs[at] > xs[best]) best = at;
+          }
+        }
+        want[best] = seeds[plane * ho * wo + i * wo + j];
+      }
+    }
+  }
+  const model = G.exportOnnx({ dx });
+  // WebGPU's form (src/runtime/unpool.ts), checked on native too, so that machines without an adapter test it.
+  const spelledOut = { ...model, bytes: spellOutMaxUnpool(model.bytes) };
+  assert.notEqual(spelledOut.bytes, model.bytes, "the rewrite found the MaxPool + MaxUnpool pair");
+  const runs: [string, BackendName, G.OnnxModel][] = [["native, spelled out", "native", spelledOut]];
+  for (const { name, available } of await availableBackends()) if (available) runs.push([name, name, model]);
+  for (const [label, backend, m] of runs) {
+    const out = await runOn(backend, m, { x: xs, seed: seeds });
+    // + 0 turns -0 into 0: the spelled-out form multiplies negative gradients by the mask's zeros.
+    assert.deepEqual((out.dx as Float32Array).map((v) => v + 0), want, label);
+  }
+});
+
+Deno.test("overlapping max pools keep their scatter: WebGPU's rewrite returns their model unchanged", () => {
+  const g = new G.Graph();
+  const x = g.input("x", [1, 2, 7, 7]);
+  const model = G.exportOnnx({ dx: G.grad(G.reduceSum(G.maxPool2d(x, 3, 2)), [x])[0] });
+  assert.equal(spellOutMaxUnpool(model.bytes), model.bytes);
 });
 
 Deno.test("gather's gradient sums repeated rows in index order at 2 threads, the same on every run", async () => {

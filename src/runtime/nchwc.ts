@@ -10,16 +10,12 @@
  * ConvTranspose becomes the convolution of its flipped, transposed kernel. The values are the same sums in
  * another order (float32 rounding differs; docs/performance.md has the measured gain).
  */
-import onnxProto from "onnx-proto";
 import type { InferenceSession } from "onnxruntime-common";
 import type { OrtPackage } from "./backend.ts";
-
-const { onnx } = onnxProto as unknown as { onnx: any };
+import { ELEM, intsOf, NodeEmitter, onnx } from "./onnx_edit.ts";
 
 /** The domain of ORT's NCHWc kernels. */
 const NCHWC_DOMAIN = "com.microsoft.nchwc";
-const FLOAT = 1;
-const INT64 = 7;
 
 /** Whether `model` has a convolution this rewrite would change (a cheap scan of node types first). */
 function hasConvolution(graph: any): boolean {
@@ -51,7 +47,7 @@ export function nchwcConvolutions(model: Uint8Array, block: number): Uint8Array 
   let changed = false;
   for (const node of graph.node) {
     const kernel = inputs.get(node.input[1]);
-    const replacement = kernel && !node.domain && kernel.elemType === FLOAT && kernel.dims.length === 4
+    const replacement = kernel && !node.domain && kernel.elemType === ELEM.FLOAT && kernel.dims.length === 4
       ? (node.opType === "Conv"
         ? rewriter.conv(node, kernel.dims)
         : node.opType === "ConvTranspose"
@@ -72,23 +68,12 @@ export function nchwcConvolutions(model: Uint8Array, block: number): Uint8Array 
   return onnx.ModelProto.encode(proto).finish();
 }
 
-/** The attributes of a node by name: integer lists as numbers, single integers as one-element lists. */
-function intsOf(node: any): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const a of node.attribute ?? []) {
-    if (a.ints?.length) out.set(a.name, a.ints.map(Number));
-    else if (a.type === onnx.AttributeProto.AttributeType.INT) out.set(a.name, [Number(a.i)]);
-    else out.set(a.name, []); // a string or tensor attribute (auto_pad, output_shape as tensor): not handled
-  }
-  return out;
-}
-
 const allEqual = (v: number[] | undefined, x: number) => v === undefined || v.every((d) => d === x);
 
 /** Emits the NCHWc form of convolutions, with fresh names and the constants it needs. */
 class Rewriter {
-  readonly initializers: unknown[] = [];
-  #count = 0;
+  readonly #emitter = new NodeEmitter("nchwc");
+  readonly initializers = this.#emitter.initializers;
 
   constructor(readonly block: number) {}
 
@@ -122,16 +107,16 @@ class Rewriter {
     }
     const pads = (a.get("pads") ?? [0, 0, 0, 0]).map((p, i) => (i % 2 === 0 ? kh : kw) - 1 - p);
     if (pads.length !== 4 || pads.some((p) => p < 0)) return undefined;
-    const flipped = this.#fresh("flipped");
-    const swapped = this.#fresh("swapped");
+    const flipped = this.#emitter.fresh("flipped");
+    const swapped = this.#emitter.fresh("swapped");
     const prelude = [
-      this.#node("Transpose", [node.input[1]], [swapped], [{ name: "perm", ints: [1, 0, 2, 3] }]),
-      this.#node("Slice", [
+      this.#emitter.node("Transpose", [node.input[1]], [swapped], [{ name: "perm", ints: [1, 0, 2, 3] }]),
+      this.#emitter.node("Slice", [
         swapped,
-        this.#ints([-1, -1]),
-        this.#ints([-(2 ** 62), -(2 ** 62)]),
-        this.#ints([2, 3]),
-        this.#ints([-1, -1]),
+        this.#emitter.ints([-1, -1]),
+        this.#emitter.ints([-(2 ** 62), -(2 ** 62)]),
+        this.#emitter.ints([2, 3]),
+        this.#emitter.ints([-1, -1]),
       ], [flipped]),
     ];
     return this.#emit(node.input[0], flipped, node.output[0], cout, cin, [kh, kw], pads, [1, 1], prelude);
@@ -160,69 +145,56 @@ class Rewriter {
     const nodes = [...prelude];
     // Kernel [O, I, kh, kw] -> zero-padded [O', I', kh, kw] -> blocked order [O'/B, I'/B, kh, kw, Bi, Bo]
     // (OIHWBiBo), or [O'/B, I, kh, kw, Bo] (OIHWBo) for an NCHW input.
-    const padded = this.#fresh("w_padded");
+    const padded = this.#emitter.fresh("w_padded");
     nodes.push(
-      this.#node("Pad", [w, this.#ints([0, 0, 0, 0, coutPadded - cout, cinPadded - cin, 0, 0])], [padded]),
+      this.#emitter.node("Pad", [
+        w,
+        this.#emitter.ints([0, 0, 0, 0, coutPadded - cout, cinPadded - cin, 0, 0]),
+      ], [padded]),
     );
-    const split = this.#fresh("w_split");
-    const order = this.#fresh("w_order");
-    const reordered = this.#fresh("w_nchwc");
+    const split = this.#emitter.fresh("w_split");
+    const order = this.#emitter.fresh("w_order");
+    const reordered = this.#emitter.fresh("w_nchwc");
     if (blockedInput) {
       nodes.push(
-        this.#node("Reshape", [padded, this.#ints([coutPadded / B, B, cinPadded / B, B, kh, kw])], [split]),
+        this.#emitter.node("Reshape", [
+          padded,
+          this.#emitter.ints([coutPadded / B, B, cinPadded / B, B, kh, kw]),
+        ], [split]),
       );
-      nodes.push(this.#node("Transpose", [split], [order], [{ name: "perm", ints: [0, 2, 4, 5, 3, 1] }]));
+      nodes.push(
+        this.#emitter.node("Transpose", [split], [order], [{ name: "perm", ints: [0, 2, 4, 5, 3, 1] }]),
+      );
     } else {
-      nodes.push(this.#node("Reshape", [padded, this.#ints([coutPadded / B, B, cin, kh, kw])], [split]));
-      nodes.push(this.#node("Transpose", [split], [order], [{ name: "perm", ints: [0, 2, 3, 4, 1] }]));
+      nodes.push(
+        this.#emitter.node("Reshape", [padded, this.#emitter.ints([coutPadded / B, B, cin, kh, kw])], [
+          split,
+        ]),
+      );
+      nodes.push(
+        this.#emitter.node("Transpose", [split], [order], [{ name: "perm", ints: [0, 2, 3, 4, 1] }]),
+      );
     }
-    nodes.push(this.#node("Reshape", [order, this.#ints([coutPadded, cinPadded, kh, kw])], [reordered]));
+    nodes.push(
+      this.#emitter.node("Reshape", [order, this.#emitter.ints([coutPadded, cinPadded, kh, kw])], [
+        reordered,
+      ]),
+    );
     let input = x;
     if (blockedInput) {
-      input = this.#fresh("x_nchwc");
-      nodes.push(this.#node("ReorderInput", [x], [input], [], NCHWC_DOMAIN));
+      input = this.#emitter.fresh("x_nchwc");
+      nodes.push(this.#emitter.node("ReorderInput", [x], [input], [], NCHWC_DOMAIN));
     }
-    const out = this.#fresh("y_nchwc");
-    nodes.push(this.#node("Conv", [input, reordered], [out], [
+    const out = this.#emitter.fresh("y_nchwc");
+    nodes.push(this.#emitter.node("Conv", [input, reordered], [out], [
       { name: "kernel_shape", ints: kernel },
       { name: "pads", ints: pads },
       { name: "strides", ints: strides },
     ], NCHWC_DOMAIN));
     nodes.push(
-      this.#node("ReorderOutput", [out], [y], [{ name: "channels", i: cout }], NCHWC_DOMAIN),
+      this.#emitter.node("ReorderOutput", [out], [y], [{ name: "channels", i: cout }], NCHWC_DOMAIN),
     );
     return nodes;
-  }
-
-  #fresh(hint: string): string {
-    return `_nchwc_${hint}_${this.#count++}`;
-  }
-
-  #ints(values: number[]): string {
-    const name = this.#fresh("c");
-    const raw = new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer);
-    this.initializers.push(
-      onnx.TensorProto.create({ name, dims: [values.length], dataType: INT64, rawData: raw }),
-    );
-    return name;
-  }
-
-  #node(
-    opType: string,
-    input: string[],
-    output: string[],
-    attrs: ({ name: string; ints: number[] } | { name: string; i: number })[] = [],
-    domain = "",
-  ) {
-    const T = onnx.AttributeProto.AttributeType;
-    return onnx.NodeProto.create({
-      opType,
-      input,
-      output,
-      domain,
-      name: this.#fresh(opType),
-      attribute: attrs.map((a) => ("i" in a ? { ...a, type: T.INT } : { ...a, type: T.INTS })),
-    });
   }
 }
 
@@ -243,7 +215,9 @@ const probes = new Map<OrtPackage, Promise<number>>();
 async function readNchwcBlock(ort: OrtPackage): Promise<number> {
   const input = onnx.ValueInfoProto.create({
     name: "x",
-    type: { tensorType: { elemType: FLOAT, shape: { dim: [1, 4, 1, 1].map((d) => ({ dimValue: d })) } } },
+    type: {
+      tensorType: { elemType: ELEM.FLOAT, shape: { dim: [1, 4, 1, 1].map((d) => ({ dimValue: d })) } },
+    },
   });
   const model = onnx.ModelProto.encode(onnx.ModelProto.create({
     irVersion: 8,
@@ -254,7 +228,7 @@ async function readNchwcBlock(ort: OrtPackage): Promise<number> {
         onnx.NodeProto.create({ opType: "ReorderInput", input: ["x"], output: ["y"], domain: NCHWC_DOMAIN }),
       ],
       input: [input],
-      output: [onnx.ValueInfoProto.create({ name: "y", type: { tensorType: { elemType: FLOAT } } })],
+      output: [onnx.ValueInfoProto.create({ name: "y", type: { tensorType: { elemType: ELEM.FLOAT } } })],
     }),
   })).finish();
   let session: InferenceSession | undefined;

@@ -16,6 +16,7 @@ import {
   runtimeVersions,
   webSessionOptions,
 } from "./backend.ts";
+import { spellOutMaxUnpool } from "./unpool.ts";
 
 const PACKAGE = "onnxruntime-web/webgpu";
 
@@ -94,6 +95,11 @@ export async function open(threads: number, graphOptimization: GraphOptimization
     name: "webgpu",
     ort,
     deviceTensors: true,
+    rewriteModel: {
+      apply: spellOutMaxUnpool,
+      advice: "its max-pool gradients were spelled out in elementwise ops, as WebGPU has no MaxPool indices " +
+        "(src/runtime/unpool.ts)",
+    },
     info: () => ({
       name: "webgpu",
       ortPackage: PACKAGE,

@@ -4,13 +4,10 @@ import { normAxis, ShapeError } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import {
   add,
-  cast,
   concat,
   conv2d,
   convTranspose2d,
-  equal,
   exp,
-  firstOnes,
   matmul,
   mul,
   pad,
@@ -149,39 +146,30 @@ defineOp("MaxPool", {
     const { kernel, stride } = out.attrs as { kernel: number; stride: number };
     ctx.node("MaxPool", [ctx.name(out.inputs[0])], [ctx.name(out)], { kernel_shape: [kernel, kernel], strides: [stride, stride] });
   },
-  vjp: (out, g) => {
-    const { kernel, stride } = out.attrs as { kernel: number; stride: number };
-    return [kernel === stride ? tiledMaxPoolGrad(out.inputs[0], out, g, kernel) : out.graph.apply("MaxPoolGrad", [out.inputs[0], g], out.attrs)];
-  },
+  vjp: (out, g) => [out.graph.apply("MaxPoolGrad", [out.inputs[0], g], out.attrs)],
 });
 
 /**
- * The gradient of non-overlapping max pooling from elementwise ops only (every backend has them; WebGPU's
- * MaxPool has no Indices output): each window's gradient goes to the first entry, in row-major order, equal
- * to its maximum, as PyTorch and ONNX Runtime's own indices do (ties are common on flat image regions).
- * Rows and columns past the last full window get zero.
+ * The gradient of max pooling: each window's gradient goes to the first entry, in row-major order, equal to
+ * its maximum, as PyTorch does and as ONNX Runtime's MaxPool indices point (ties are common on flat image
+ * regions). Rows and columns past the last full window get zero.
  */
-function tiledMaxPoolGrad(x: Tensor, y: Tensor, g: Tensor, k: number): Tensor {
-  const [n, c, h, w] = x.shape;
-  const [, , ho, wo] = y.shape;
-  // Windows laid out as [n, c, ho, wo, k * k] in row-major window order.
-  const windows = (t: Tensor) => reshape(transpose(reshape(t, [n, c, ho, k, wo, k]), [0, 1, 2, 4, 3, 5]), [n, c, ho, wo, k * k]);
-  const covered = windows(slice(x, [0, 0], [ho * k, wo * k], [2, 3]));
-  const hit = cast(equal(covered, reshape(y, [n, c, ho, wo, 1])), x.dtype);
-  const routed = mul(firstOnes(hit, -1), reshape(g, [n, c, ho, wo, 1]));
-  const grad = reshape(transpose(reshape(routed, [n, c, ho, wo, k, k]), [0, 1, 2, 4, 3, 5]), [n, c, ho * k, wo * k]);
-  return pad(grad, [0, 0, 0, 0, 0, 0, h - ho * k, w - wo * k]);
-}
-
 defineOp("MaxPoolGrad", {
   infer: ([x]) => ({ shape: [...x.shape], dtype: x.dtype }),
   emit: (out, ctx) => {
-    // Routes each window's gradient to the position of its maximum: MaxPool's flat indices, then a scatter-add.
     const [x, g] = out.inputs;
     const { kernel, stride } = out.attrs as { kernel: number; stride: number };
-    const [pooled, indices, flatIdx, flatG, flatOut] = ["pooled", "indices", "flat_idx", "flat_g", "flat_out"]
-      .map((h) => ctx.fresh(h));
-    ctx.node("MaxPool", [ctx.name(x)], [pooled, indices], { kernel_shape: [kernel, kernel], strides: [stride, stride] });
+    const window = { kernel_shape: [kernel, kernel], strides: [stride, stride] };
+    const [pooled, indices] = [ctx.fresh("pooled"), ctx.fresh("indices")];
+    ctx.node("MaxPool", [ctx.name(x)], [pooled, indices], window);
+    if (kernel === stride && x.dtype === "float32") {
+      // Windows that do not overlap: MaxUnpool writes each gradient at its index (float32 only in ORT), 3x
+      // faster than a scatter and 4x faster than elementwise window masks at cnn-small's first pool.
+      ctx.node("MaxUnpool", [ctx.name(g), indices, ctx.int64s(x.shape, "shape")], [ctx.name(out)], window);
+      return;
+    }
+    // Overlapping windows (or float64): a scatter-add of the gradients at MaxPool's flat indices.
+    const [flatIdx, flatG, flatOut] = ["flat_idx", "flat_g", "flat_out"].map((h) => ctx.fresh(h));
     const flat = ctx.int64s([-1], "flat");
     ctx.node("Reshape", [indices, flat], [flatIdx]);
     ctx.node("Reshape", [ctx.name(g), flat], [flatG]);
