@@ -9,7 +9,11 @@ import { Program } from "../src/runtime/program.ts";
 import { spellOutMaxUnpool } from "../src/runtime/unpool.ts";
 import { Rng } from "../src/trace/seeds.ts";
 
-async function runOn(backend: BackendName, model: G.OnnxModel, feeds: Record<string, Float32Array | Int32Array>) {
+async function runOn(
+  backend: BackendName,
+  model: G.OnnxModel,
+  feeds: Record<string, Float32Array | Int32Array>,
+) {
   const b = await openBackend(backend, { threads: 1 });
   const p = await Program.load(b, model);
   try {
@@ -33,10 +37,14 @@ Deno.test("gelu's fused kernel computes 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715
 Deno.test("causalMask + softmax puts zero weight above the diagonal", async () => {
   const g = new G.Graph();
   const s = g.input("s", [2, 4, 4]);
-  const out = await runOn("native", G.exportOnnx({ w: G.softmax(G.causalMask(s)) }), { s: new Float32Array(32).fill(1) });
+  const out = await runOn("native", G.exportOnnx({ w: G.softmax(G.causalMask(s)) }), {
+    s: new Float32Array(32).fill(1),
+  });
   for (let b = 0; b < 2; b++) {
     for (let i = 0; i < 4; i++) {
-      for (let j = 0; j < 4; j++) assert.equal(out.w[b * 16 + i * 4 + j], j <= i ? Math.fround(1 / (i + 1)) : 0);
+      for (let j = 0; j < 4; j++) {
+        assert.equal(out.w[b * 16 + i * 4 + j], j <= i ? Math.fround(1 / (i + 1)) : 0);
+      }
     }
   }
 });
@@ -134,10 +142,16 @@ Deno.test("shape errors name the op and the shapes", () => {
   const g = new G.Graph();
   const a = g.input("a", [3, 4]);
   const b = g.input("b", [5, 6]);
-  assert.throws(() => G.matmul(a, b), /MatMul: inner dimensions 4 and 5 differ \(input shapes \[3, 4\], \[5, 6\]\)/);
+  assert.throws(
+    () => G.matmul(a, b),
+    /MatMul: inner dimensions 4 and 5 differ \(input shapes \[3, 4\], \[5, 6\]\)/,
+  );
   assert.throws(() => G.add(a, b), /Add: shapes do not broadcast \(input shapes \[3, 4\], \[5, 6\]\)/);
   assert.throws(() => G.reshape(a, [5, -1]), /Reshape: cannot reshape 12 elements to \[5, -1\]/);
-  assert.throws(() => G.conv2d(g.input("x", [1, 3, 8, 8]), g.input("w", [4, 2, 3, 3])), /Conv: input has 3 channels, kernel expects 2/);
+  assert.throws(
+    () => G.conv2d(g.input("x", [1, 3, 8, 8]), g.input("w", [4, 2, 3, 3])),
+    /Conv: input has 3 channels, kernel expects 2/,
+  );
 });
 
 /** A small MLP's loss and gradients with a shared random batch. */
@@ -192,7 +206,9 @@ for (const { name, available, reason } of backends.filter((b) => b.name !== "nat
       for (const k of ["loss", "d1", "d2"]) {
         const [r, o] = [ref[k] as Float32Array, got[k] as Float32Array];
         const scale = Math.max(...r.map(Math.abs));
-        r.forEach((v, i) => assert.ok(Math.abs(v - o[i]) <= 1e-5 * scale + 1e-6, `${k}[${i}]: ${v} vs ${o[i]}`));
+        r.forEach((v, i) =>
+          assert.ok(Math.abs(v - o[i]) <= 1e-5 * scale + 1e-6, `${k}[${i}]: ${v} vs ${o[i]}`)
+        );
       }
     },
   });

@@ -97,7 +97,8 @@ export async function open(threads: number, graphOptimization: GraphOptimization
     deviceTensors: true,
     rewriteModel: {
       apply: spellOutMaxUnpool,
-      advice: "its max-pool gradients were spelled out in elementwise ops, as WebGPU has no MaxPool indices " +
+      advice:
+        "its max-pool gradients were spelled out in elementwise ops, as WebGPU has no MaxPool indices " +
         "(src/runtime/unpool.ts)",
     },
     info: () => ({
