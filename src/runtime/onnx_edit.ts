@@ -38,7 +38,7 @@ export function int64Values(tensor: any): number[] | undefined {
   return Array.from(new BigInt64Array(new Uint8Array(raw).buffer), Number);
 }
 
-/** Emits nodes and int64 constants named `_<prefix>_<hint>_<n>`; the constants collect in `initializers`. */
+/** Emits nodes and constants named `_<prefix>_<hint>_<n>`; the constants collect in `initializers`. */
 export class NodeEmitter {
   readonly initializers: unknown[] = [];
   #count = 0;
