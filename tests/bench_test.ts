@@ -14,6 +14,21 @@ async function bench(args: string[]) {
   return new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => JSON.parse(l));
 }
 
+Deno.test("bench without --json prints the table, and in a pipe one progress line per job with its ETA on stderr", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "src/cli/bench.ts", "--workloads", "cnn-tiny", "--optimizers", "adamw,sgdm", "--steps", "2"],
+    cwd: new URL("..", import.meta.url).pathname,
+  }).output();
+  const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
+  assert.ok(out.success, stderr);
+  assert.match(stdout, /cnn-tiny\s+adamw/);
+  assert.match(stdout, /cnn-tiny\s+sgdm/);
+  const progress = stderr.split("\n").filter((l) => l.startsWith("bench ["));
+  assert.equal(progress.length, 2, stderr);
+  assert.match(progress[0], /1\/2 50% cnn-tiny\/adamw: median \d+\.\d ms .* elapsed, ETA \d+:\d\d/);
+  assert.match(progress[1], /2\/2 100% cnn-tiny\/sgdm: median \d+\.\d ms .* elapsed, ETA 0:00/);
+});
+
 function checkRow(row: Record<string, number | string>, backend: string) {
   assert.equal(row.backend, backend);
   for (const k of ["median_ms", "min_ms", "tokens_per_s", "gflops", "matmul_peak_gflops", "peak_rss_mb", "forward_backward_median_ms"]) {

@@ -28,7 +28,8 @@ const HELP = `deno task bench [--backend native|wasm|webgpu] [--threads 2] [--sp
 Prints one row per (workload, optimizer): median and min ms per training step, tokens (images) per
 second, the optimizer's share of the step, GFLOP/s of the step's matrix products against the backend's
 measured 1024x1024 MatMul peak, and the process's peak resident memory. --json prints one JSON object per
-line instead. On webgpu, parameters and optimizer state stay on the device between steps.
+line instead, each as its job finishes. On webgpu, parameters and optimizer state stay on the device
+between steps. Progress goes to stderr: a bar with ETA on a terminal, else one line per finished job.
 
   --spin POLICY    native intra-op workers: ${SPIN_POLICIES.join(", ")}; auto (the default, also set by
                    ${SPIN_ENV}) spins only when the cores the threads need are idle as each
@@ -343,6 +344,7 @@ async function main(argv: string[]): Promise<number> {
         const row = await runChild({ one, backend: backendName, threads, steps, peak, model });
         ours.get(one)!.push(row);
         if (values.json) console.log(JSON.stringify({ ...row, round }));
+        else bar.log(done, `${one}: median ${fmt(row.median_ms)} ms`);
       }
       if (withTorch && round % 2 === 0) await reference();
     }

@@ -44,6 +44,15 @@ export class ProgressBar {
     Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[2K${this.line(status)}`));
   }
 
+  /**
+   * Sets progress as `update` does, and where no bar is drawn (stderr is not a terminal) prints the line once
+   * to stderr: for work whose units take minutes, so that a log shows how far it got and how long is left.
+   */
+  log(done: number, status = ""): void {
+    this.update(done, status);
+    if (!this.#enabled) console.error(this.line(status));
+  }
+
   /** The text of the bar: label, bar, count, percentage, status, elapsed and ETA. */
   line(status = ""): string {
     const frac = this.total ? Math.min(1, this.#done / this.total) : 1;
