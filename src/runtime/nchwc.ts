@@ -71,11 +71,10 @@ export function nchwcConvolutions(model: Uint8Array, block: number): Uint8Array 
 const allEqual = (v: number[] | undefined, x: number) => v === undefined || v.every((d) => d === x);
 
 /** Emits the NCHWc form of convolutions, with fresh names and the constants it needs. */
-class Rewriter {
-  readonly #emitter = new NodeEmitter("nchwc");
-  readonly initializers = this.#emitter.initializers;
-
-  constructor(readonly block: number) {}
+class Rewriter extends NodeEmitter {
+  constructor(readonly block: number) {
+    super("nchwc");
+  }
 
   /** The replacement of a Conv, or undefined where it has a bias, groups, dilation or auto_pad. */
   conv(node: any, [cout, cin, kh, kw]: number[]): unknown[] | undefined {
@@ -107,16 +106,16 @@ class Rewriter {
     }
     const pads = (a.get("pads") ?? [0, 0, 0, 0]).map((p, i) => (i % 2 === 0 ? kh : kw) - 1 - p);
     if (pads.length !== 4 || pads.some((p) => p < 0)) return undefined;
-    const flipped = this.#emitter.fresh("flipped");
-    const swapped = this.#emitter.fresh("swapped");
+    const flipped = this.fresh("flipped");
+    const swapped = this.fresh("swapped");
     const prelude = [
-      this.#emitter.node("Transpose", [node.input[1]], [swapped], [{ name: "perm", ints: [1, 0, 2, 3] }]),
-      this.#emitter.node("Slice", [
+      this.node("Transpose", [node.input[1]], [swapped], [{ name: "perm", ints: [1, 0, 2, 3] }]),
+      this.node("Slice", [
         swapped,
-        this.#emitter.ints([-1, -1]),
-        this.#emitter.ints([-(2 ** 62), -(2 ** 62)]),
-        this.#emitter.ints([2, 3]),
-        this.#emitter.ints([-1, -1]),
+        this.ints([-1, -1]),
+        this.ints([-(2 ** 62), -(2 ** 62)]),
+        this.ints([2, 3]),
+        this.ints([-1, -1]),
       ], [flipped]),
     ];
     return this.#emit(node.input[0], flipped, node.output[0], cout, cin, [kh, kw], pads, [1, 1], prelude);
@@ -145,54 +144,54 @@ class Rewriter {
     const nodes = [...prelude];
     // Kernel [O, I, kh, kw] -> zero-padded [O', I', kh, kw] -> blocked order [O'/B, I'/B, kh, kw, Bi, Bo]
     // (OIHWBiBo), or [O'/B, I, kh, kw, Bo] (OIHWBo) for an NCHW input.
-    const padded = this.#emitter.fresh("w_padded");
+    const padded = this.fresh("w_padded");
     nodes.push(
-      this.#emitter.node("Pad", [
+      this.node("Pad", [
         w,
-        this.#emitter.ints([0, 0, 0, 0, coutPadded - cout, cinPadded - cin, 0, 0]),
+        this.ints([0, 0, 0, 0, coutPadded - cout, cinPadded - cin, 0, 0]),
       ], [padded]),
     );
-    const split = this.#emitter.fresh("w_split");
-    const order = this.#emitter.fresh("w_order");
-    const reordered = this.#emitter.fresh("w_nchwc");
+    const split = this.fresh("w_split");
+    const order = this.fresh("w_order");
+    const reordered = this.fresh("w_nchwc");
     if (blockedInput) {
       nodes.push(
-        this.#emitter.node("Reshape", [
+        this.node("Reshape", [
           padded,
-          this.#emitter.ints([coutPadded / B, B, cinPadded / B, B, kh, kw]),
+          this.ints([coutPadded / B, B, cinPadded / B, B, kh, kw]),
         ], [split]),
       );
       nodes.push(
-        this.#emitter.node("Transpose", [split], [order], [{ name: "perm", ints: [0, 2, 4, 5, 3, 1] }]),
+        this.node("Transpose", [split], [order], [{ name: "perm", ints: [0, 2, 4, 5, 3, 1] }]),
       );
     } else {
       nodes.push(
-        this.#emitter.node("Reshape", [padded, this.#emitter.ints([coutPadded / B, B, cin, kh, kw])], [
+        this.node("Reshape", [padded, this.ints([coutPadded / B, B, cin, kh, kw])], [
           split,
         ]),
       );
       nodes.push(
-        this.#emitter.node("Transpose", [split], [order], [{ name: "perm", ints: [0, 2, 3, 4, 1] }]),
+        this.node("Transpose", [split], [order], [{ name: "perm", ints: [0, 2, 3, 4, 1] }]),
       );
     }
     nodes.push(
-      this.#emitter.node("Reshape", [order, this.#emitter.ints([coutPadded, cinPadded, kh, kw])], [
+      this.node("Reshape", [order, this.ints([coutPadded, cinPadded, kh, kw])], [
         reordered,
       ]),
     );
     let input = x;
     if (blockedInput) {
-      input = this.#emitter.fresh("x_nchwc");
-      nodes.push(this.#emitter.node("ReorderInput", [x], [input], [], NCHWC_DOMAIN));
+      input = this.fresh("x_nchwc");
+      nodes.push(this.node("ReorderInput", [x], [input], [], NCHWC_DOMAIN));
     }
-    const out = this.#emitter.fresh("y_nchwc");
-    nodes.push(this.#emitter.node("Conv", [input, reordered], [out], [
+    const out = this.fresh("y_nchwc");
+    nodes.push(this.node("Conv", [input, reordered], [out], [
       { name: "kernel_shape", ints: kernel },
       { name: "pads", ints: pads },
       { name: "strides", ints: strides },
     ], NCHWC_DOMAIN));
     nodes.push(
-      this.#emitter.node("ReorderOutput", [out], [y], [{ name: "channels", i: cout }], NCHWC_DOMAIN),
+      this.node("ReorderOutput", [out], [y], [{ name: "channels", i: cout }], NCHWC_DOMAIN),
     );
     return nodes;
   }

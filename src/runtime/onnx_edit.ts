@@ -1,6 +1,6 @@
 /**
  * Small tools for the load-time rewrites of serialized ONNX models (src/runtime/nchwc.ts,
- * src/runtime/unpool.ts): decoding with onnx-proto, and an emitter of nodes and int64 constants with fresh
+ * src/runtime/unpool.ts): decoding with onnx-proto, and an emitter of nodes and constants with fresh
  * names that cannot clash with the exporter's.
  */
 import onnxProto from "onnx-proto";

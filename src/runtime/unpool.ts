@@ -7,7 +7,7 @@
  * running sum equal to 1), times the gradient, laid back out and zero-padded over rows and columns past the
  * last window. Same values: the first maximum in row-major order, as ORT's indices point.
  */
-import { ELEM, int64Values, intsOf, NodeEmitter, onnx } from "./onnx_edit.ts";
+import { ELEM, int64Values, intsOf, type NodeAttr, NodeEmitter, onnx } from "./onnx_edit.ts";
 
 /**
  * `model` (serialized ONNX) with each float32 `MaxUnpool` whose indices come from a 2-D `MaxPool` of equal
@@ -72,65 +72,40 @@ function spelledOut(emitter: NodeEmitter, pool: any, unpool: any, shape: number[
   }
   const [n, c, h, w] = shape;
   const [ho, wo] = [Math.floor(h / k), Math.floor(w / k)];
-  const v = (hint: string) => emitter.fresh(hint);
-  const [
-    covered,
-    split,
-    moved,
-    windows,
-    maxima,
-    hitBool,
-    hit,
-    running,
-    onceBool,
-    once,
-    first,
-    gradient,
-    routed,
-  ] = [
-    "covered",
-    "split",
-    "moved",
-    "windows",
-    "maxima",
-    "hit_bool",
-    "hit",
-    "running",
-    "once_bool",
-    "once",
-    "first",
-    "gradient",
-    "routed",
-  ].map(v);
-  const [routedSplit, routedMoved, routedMap] = ["routed_split", "routed_moved", "routed_map"].map(v);
+  const nodes: unknown[] = [];
+  // One node of the chain: its output gets a fresh name, or `out` for the last one.
+  const step = (opType: string, inputs: string[], attrs: NodeAttr[] = [], out = emitter.fresh(opType)) => {
+    nodes.push(emitter.node(opType, inputs, [out], attrs));
+    return out;
+  };
   const swapWindowAxes = [{ name: "perm", ints: [0, 1, 2, 4, 3, 5] }];
-  const cast = [{ name: "to", i: ELEM.FLOAT }];
-  const window5 = emitter.ints([n, c, ho, wo, k * k]);
-  const column5 = emitter.ints([n, c, ho, wo, 1]);
-  return [
-    emitter.node("Slice", [
-      pool.input[0],
-      emitter.ints([0, 0]),
-      emitter.ints([ho * k, wo * k]),
-      emitter.ints([2, 3]),
-    ], [
-      covered,
-    ]),
-    emitter.node("Reshape", [covered, emitter.ints([n, c, ho, k, wo, k])], [split]),
-    emitter.node("Transpose", [split], [moved], swapWindowAxes),
-    emitter.node("Reshape", [moved, window5], [windows]),
-    emitter.node("Reshape", [pool.output[0], column5], [maxima]),
-    emitter.node("Equal", [windows, maxima], [hitBool]),
-    emitter.node("Cast", [hitBool], [hit], cast),
-    emitter.node("CumSum", [hit, emitter.ints([-1], true)], [running]),
-    emitter.node("Equal", [running, emitter.float(1)], [onceBool]),
-    emitter.node("Cast", [onceBool], [once], cast),
-    emitter.node("Mul", [hit, once], [first]),
-    emitter.node("Reshape", [unpool.input[0], column5], [gradient]),
-    emitter.node("Mul", [first, gradient], [routed]),
-    emitter.node("Reshape", [routed, emitter.ints([n, c, ho, wo, k, k])], [routedSplit]),
-    emitter.node("Transpose", [routedSplit], [routedMoved], swapWindowAxes),
-    emitter.node("Reshape", [routedMoved, emitter.ints([n, c, ho * k, wo * k])], [routedMap]),
-    emitter.node("Pad", [routedMap, emitter.ints([0, 0, 0, 0, 0, 0, h - ho * k, w - wo * k])], unpool.output),
-  ];
+  const toFloat = [{ name: "to", i: ELEM.FLOAT }];
+  const column = emitter.ints([n, c, ho, wo, 1]);
+  // The windows as [n, c, ho, wo, k * k] in row-major window order.
+  const covered = step("Slice", [
+    pool.input[0],
+    emitter.ints([0, 0]),
+    emitter.ints([ho * k, wo * k]),
+    emitter.ints([2, 3]),
+  ]);
+  const split = step("Reshape", [covered, emitter.ints([n, c, ho, k, wo, k])]);
+  const windows = step("Reshape", [
+    step("Transpose", [split], swapWindowAxes),
+    emitter.ints([n, c, ho, wo, k * k]),
+  ]);
+  // 1 at each window's first entry equal to its maximum.
+  const hit = step("Cast", [step("Equal", [windows, step("Reshape", [pool.output[0], column])])], toFloat);
+  const once = step("Cast", [
+    step("Equal", [step("CumSum", [hit, emitter.ints([-1], true)]), emitter.float(1)]),
+  ], toFloat);
+  const routed = step("Mul", [step("Mul", [hit, once]), step("Reshape", [unpool.input[0], column])]);
+  // Laid back out, zero over the rows and columns past the last window.
+  const map = step(
+    "Transpose",
+    [step("Reshape", [routed, emitter.ints([n, c, ho, wo, k, k])])],
+    swapWindowAxes,
+  );
+  const covering = step("Reshape", [map, emitter.ints([n, c, ho * k, wo * k])]);
+  step("Pad", [covering, emitter.ints([0, 0, 0, 0, 0, 0, h - ho * k, w - wo * k])], [], unpool.output[0]);
+  return nodes;
 }
