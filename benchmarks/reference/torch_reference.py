@@ -13,12 +13,20 @@ as MuonWithAuxAdam; conv kernels are flattened to [out, in*k*k] for Newton-Schul
   max; head without bias times 1/width) on 1x28x28 images.
 
 Prints one JSON object per optimizer with step times (min and median, ms), the forward+backward share,
-items (tokens or images) per second and the peak resident memory of the process.
+items (tokens or images) per second, the cores the step kept busy (process CPU time over wall time), how
+OpenBLAS threads and the peak resident memory of the process.
 
-Run with Debian's python3-torch (plus libopenblas0-pthread, or its BLAS is 15x slower):
+`--threads T` holds for OpenBLAS too: torch.set_num_threads sets only the OpenMP pool of ATen, and the
+pthreads build of OpenBLAS (libopenblas0-pthread) keeps one thread per core of its own beside it, so that
+"1 thread" ran its matrix products on every core and 2 threads oversubscribed them (2-3x slower). PyTorch
+at its best on several threads needs the OpenMP build, whose products share ATen's pool; `deno task
+bench` puts it first on LD_LIBRARY_PATH where it is installed. Run with Debian's python3-torch and
+libopenblas0-openmp (without an OpenBLAS its BLAS is about 15x slower):
+    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \
     /usr/bin/python3 benchmarks/reference/torch_reference.py --workload nanogpt-tiny --threads 2 --steps 30
 """
 import argparse
+import ctypes
 import json
 import math
 import resource
@@ -187,8 +195,9 @@ def bench(workload, name, steps, width, heads, batch):
     torch.manual_seed(0)
     model, x, y, items = make_workload(workload, width, heads, batch)
     opts = make_optimizers(model, name)
-    step_ms, fb_ms = [], []
+    step_ms, fb_ms, cpu_ms = [], [], []
     for i in range(steps + 3):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         loss = model(x, y)
         for o in opts:
@@ -198,14 +207,17 @@ def bench(workload, name, steps, width, heads, batch):
         for o in opts:
             o.step()
         t2 = time.perf_counter()
+        c2 = time.process_time()
         if i >= 3:
             step_ms.append((t2 - t0) * 1e3)
+            cpu_ms.append((c2 - c0) * 1e3)
             fb_ms.append((t1 - t0) * 1e3)
     median = statistics.median(step_ms)
     return {
         "engine": "pytorch-eager",
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "cores": statistics.median(cpu_ms) / median,
         "workload": workload,
         "width": width,
         "batch": batch,
@@ -217,6 +229,17 @@ def bench(workload, name, steps, width, heads, batch):
         "tokens_per_s": items / (median / 1e3),
         "final_loss": float(loss),
     }
+
+
+def openblas_threads(threads):
+    """Gives OpenBLAS `threads` threads and returns how it threads and how many it now uses."""
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")  # the copy torch loaded: same soname
+    except OSError:
+        return {"blas": "not OpenBLAS", "blas_threads": None}
+    lib.openblas_set_num_threads(threads)
+    kind = {0: "serial", 1: "pthreads", 2: "openmp"}.get(lib.openblas_get_parallel(), "unknown")
+    return {"blas": f"OpenBLAS {kind}", "blas_threads": lib.openblas_get_num_threads()}
 
 
 def main():
@@ -235,8 +258,9 @@ def main():
         print(json.dumps({"workload": args.workload, "params": sum(p.numel() for p in model.parameters() if p.requires_grad)}))
         return
     torch.set_num_threads(args.threads)
+    blas = openblas_threads(args.threads)
     for name in args.optimizers.split(","):
-        row = bench(args.workload, name, args.steps, args.width, args.heads, args.batch)
+        row = {**bench(args.workload, name, args.steps, args.width, args.heads, args.batch), **blas}
         row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(row), flush=True)
 

@@ -1,7 +1,9 @@
 /**
  * The PyTorch eager reference of `deno task bench --compare-torch` (benchmarks/reference/torch_reference.py,
  * run by Debian's /usr/bin/python3 with python3-torch): the same workloads at 1 thread and at the bench's
- * thread count, and the faster of the two, which our step is compared against.
+ * thread count, and the faster of the two, which our step is compared against. The reference runs on the
+ * OpenMP build of OpenBLAS where it is installed (libopenblas0-openmp): with the pthreads build, BLAS keeps
+ * a pool of its own beside ATen's and several threads oversubscribe the cores.
  */
 
 /** The workloads the reference builds. */
@@ -33,6 +35,41 @@ export interface TorchRow {
   optimizer_share: number;
   tokens_per_s: number;
   peak_rss_mb: number;
+  /** Cores the step kept busy: the process's CPU time over its wall time. */
+  cores: number;
+  /** The BLAS torch loaded and how it threads, e.g. "OpenBLAS openmp". */
+  blas: string;
+  /** The threads OpenBLAS was given (the row's `threads`), or null for another BLAS. */
+  blas_threads: number | null;
+}
+
+/** OpenBLAS threading that shares ATen's OpenMP pool, so that the reference's thread count holds. */
+export const SHARED_POOL_BLAS = "OpenBLAS openmp";
+
+/** Debian's folder of the OpenMP build of OpenBLAS (package libopenblas0-openmp) on this architecture. */
+export const OPENMP_BLAS_DIR = `/usr/lib/${Deno.build.arch}-linux-gnu/openblas-openmp`;
+
+/**
+ * The reference's environment: the OpenMP build of OpenBLAS first on the library path where `blasDir`
+ * holds it, and the inherited environment otherwise (the row's `blas` then says what torch loaded).
+ */
+export function referenceEnv(
+  env: Record<string, string>,
+  hasDir: (dir: string) => boolean,
+  blasDir = OPENMP_BLAS_DIR,
+): Record<string, string> {
+  if (!hasDir(blasDir)) return env;
+  const path = env.LD_LIBRARY_PATH ? `${blasDir}:${env.LD_LIBRARY_PATH}` : blasDir;
+  return { ...env, LD_LIBRARY_PATH: path };
+}
+
+/** True when `path` is a folder (so `isDir(OPENMP_BLAS_DIR)` says whether the OpenMP build is installed). */
+export function isDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 /** The reference's rows at 1 thread and at `threads`, keyed by optimizer, and the faster row of each. */
@@ -65,13 +102,21 @@ export async function runTorchReference(
   if (model.width !== undefined) args.push("--width", String(model.width));
   if (model.heads !== undefined) args.push("--heads", String(model.heads));
   if (model.batch !== undefined) args.push("--batch", String(model.batch));
-  const out = await new Deno.Command("/usr/bin/python3", { args, stdout: "piped", stderr: "piped" }).output()
+  const env = referenceEnv(Deno.env.toObject(), isDir);
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output()
     .catch((e) => {
       throw new Error(`--compare-torch needs /usr/bin/python3 with Debian's python3-torch: ${e.message}`);
     });
   if (!out.success) {
     throw new Error(
-      "the PyTorch reference failed (apt-get install python3-torch libopenblas0-pthread): " +
+      "the PyTorch reference failed (apt-get install python3-torch libopenblas0-openmp): " +
         new TextDecoder().decode(out.stderr).trim().split("\n").pop(),
     );
   }

@@ -12,10 +12,12 @@ import { type BenchRow, matmulPeak, measureStep } from "../bench/measure.ts";
 import { fitExponent, SCALING_WIDTHS, SCALING_WORKLOAD, scalingModel } from "../bench/scaling.ts";
 import {
   compareThreads,
+  SHARED_POOL_BLAS,
   TORCH_OPTIMIZERS,
   TORCH_WORKLOADS,
   type TorchComparison,
   type TorchModel,
+  type TorchRow,
 } from "../bench/torch.ts";
 import { mergeRounds, roundRatios } from "../bench/rounds.ts";
 import { median } from "../stats/sample.ts";
@@ -36,9 +38,11 @@ between steps. Progress goes to stderr: a bar with ETA on a terminal, else one l
                    measurement starts; the "spin" column says in how many rounds it spun
   --model JSON     workload overrides for every workload, e.g. '{"batch":2}' (nanogpt-124m at batch 2)
   --compare-torch  also runs benchmarks/reference/torch_reference.py (Debian python3-torch and
-                   libopenblas0-pthread, /usr/bin/python3) for AdamW and Muon on ${TORCH_WORKLOADS.join(", ")}
-                   at 1 thread and at --threads, prints both and our ratio to the faster; of --model it
-                   takes the batch only (the 124m row: --workloads nanogpt-124m --model '{"batch":2}')
+                   libopenblas0-openmp, /usr/bin/python3) for AdamW and Muon on ${TORCH_WORKLOADS.join(", ")}
+                   at 1 thread and at --threads, prints both, the cores each kept busy, its BLAS, and our
+                   ratio to the faster; of --model it takes the batch only (the 124m row: --workloads
+                   nanogpt-124m --model '{"batch":2}'). Its thread count holds for BLAS too; with
+                   libopenblas0-pthread alone its BLAS threads oversubscribe the cores beside ATen's
   --rounds R       measure everything R times, ours and PyTorch's in alternating order, and read each
                    ratio per round (default 3 with --compare-torch, else 1); the table shows the median
                    of the rounds' medians and the fastest minimum
@@ -153,15 +157,22 @@ function torchLines(
     if (!rounds || bests.some((b) => !b)) continue;
     const row = mergeRounds(rounds);
     const threads = [...torch[0].byThreads.keys()];
-    const perThreads = Object.fromEntries(
-      threads.map((t) => [t, median(torch.map((c) => c.byThreads.get(t)?.get(theirs)?.median_ms ?? NaN))]),
-    );
+    const acrossRounds = (t: number, read: (r: TorchRow) => number) =>
+      median(torch.map((c) => {
+        const r = c.byThreads.get(t)?.get(theirs);
+        return r ? read(r) : NaN;
+      }));
+    const perThreads = Object.fromEntries(threads.map((t) => [t, acrossRounds(t, (r) => r.median_ms)]));
+    const coresPerThreads = Object.fromEntries(threads.map((t) => [t, acrossRounds(t, (r) => r.cores)]));
+    const blas = bests[0]!.blas;
     const ratio = roundRatios(rounds.map((r) => r.median_ms), bests.map((b) => b!.median_ms));
     const line = {
       compare: `${workload}/${name}`,
       rounds: rounds.length,
       lmo_bench_median_ms: row.median_ms,
       torch_median_ms_by_threads: perThreads,
+      torch_cores_by_threads: coresPerThreads,
+      torch_blas: blas,
       torch_best_threads_by_round: bests.map((b) => b!.threads),
       ratio: ratio.median,
       ratio_by_round: ratio.ratios,
@@ -171,22 +182,23 @@ function torchLines(
       torch_peak_rss_mb: Math.max(...bests.map((b) => b!.peak_rss_mb)),
     };
     const byThreads = Object.entries(perThreads).map(([t, ms]) =>
-      `${fmt(ms)} ms at ${t} thread${t === "1" ? "" : "s"}`
+      `${fmt(ms)} ms at ${t} thread${t === "1" ? "" : "s"} (${fmt(coresPerThreads[t], 1)} cores busy)`
     );
+    const blasNote = blas === SHARED_POOL_BLAS
+      ? `, ${blas}`
+      : `, ${blas}: NOT PyTorch at its best on several threads (apt-get install libopenblas0-openmp)`;
     const range = rounds.length > 1
       ? ` over ${rounds.length} rounds, range ${fmt(ratio.min, 2)}-${fmt(ratio.max, 2)}`
       : "";
-    lines.push(
-      json
-        ? JSON.stringify(line)
-        : `${workload}/${name}: lmo-bench ${fmt(row.median_ms)} ms vs PyTorch eager ${
-          byThreads.join(", ")
-        } (ratio to the faster, per round: median ${fmt(ratio.median, 2)}${range}); optimizer share ${
-          fmt(100 * row.optimizer_share, 0)
-        }% vs ${fmt(100 * line.torch_optimizer_share, 0)}%; peak memory ${fmt(row.peak_rss_mb, 0)} vs ${
-          fmt(line.torch_peak_rss_mb, 0)
-        } MiB`,
-    );
+    const text = [
+      `${workload}/${name}: lmo-bench ${fmt(row.median_ms)} ms`,
+      `vs PyTorch eager ${byThreads.join(", ")}${blasNote}`,
+      `(ratio to the faster, per round: median ${fmt(ratio.median, 2)}${range});`,
+      `optimizer share ${fmt(100 * row.optimizer_share, 0)}%`,
+      `vs ${fmt(100 * line.torch_optimizer_share, 0)}%;`,
+      `peak memory ${fmt(row.peak_rss_mb, 0)} vs ${fmt(line.torch_peak_rss_mb, 0)} MiB`,
+    ].join(" ");
+    lines.push(json ? JSON.stringify(line) : text);
   }
   return lines;
 }
